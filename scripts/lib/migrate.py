@@ -42,8 +42,7 @@ HISTORY_DDL = (
     "create schema if not exists supabase_migrations",
     "create table if not exists supabase_migrations.schema_migrations"
     " (version text not null primary key)",
-    "alter table supabase_migrations.schema_migrations"
-    " add column if not exists statements text[]",
+    "alter table supabase_migrations.schema_migrations add column if not exists statements text[]",
     "alter table supabase_migrations.schema_migrations add column if not exists name text",
 )
 
@@ -110,7 +109,7 @@ def applied_history(conn: psycopg.Connection[Any]) -> dict[str, list[str] | None
     rows = conn.execute(
         "select version, statements from supabase_migrations.schema_migrations"
     ).fetchall()
-    return {version: statements for version, statements in rows}
+    return dict(rows)
 
 
 def check_history(migrations: Sequence[Migration], history: dict[str, list[str] | None]) -> None:

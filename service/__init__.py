@@ -1,0 +1,1 @@
+"""LocalGhost edge service: the small FastAPI app that sits in front of Supabase."""

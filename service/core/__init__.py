@@ -1,0 +1,1 @@
+"""Cross-cutting plumbing shared by every capability: settings, database, errors, logging."""

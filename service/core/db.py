@@ -1,0 +1,136 @@
+"""Database access: one async pool, and transactions opened *as* a PostgREST request would.
+
+Authorization lives in Postgres (RLS). The service never decides who may see a row; it opens a
+transaction carrying the caller's role and JWT claims, exactly as PostgREST does, and lets the
+policies answer. `postgrest_preamble` is the single source of that statement so the SQL test
+harness and the service cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any, LiteralString, TypeAlias
+
+from psycopg import AsyncConnection
+from psycopg.rows import DictRow, dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from service.core.config import Settings
+
+Pool: TypeAlias = AsyncConnectionPool[AsyncConnection[DictRow]]
+
+# The only roles a request may assume. Anything else (postgres, authenticator, a typo) is refused
+# before it reaches SQL, so a forged `role` claim cannot escalate.
+REQUEST_ROLES = frozenset({"anon", "authenticated", "service_role"})
+SERVICE_CLAIMS: Mapping[str, Any] = {"role": "service_role"}
+_HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+# A dead database should surface as a 503 quickly, not after psycopg's 5-minute default.
+_RECONNECT_TIMEOUT_S = 5.0
+_CONNECT_TIMEOUT_S = 3
+_POOL_WAIT_TIMEOUT_S = 5.0
+
+# Same statement, same order, as PostgREST's per-request preamble; everything is `is_local`
+# so it dies with the transaction and can never leak to the next user of a pooled connection.
+_PREAMBLE_SQL: LiteralString = (
+    "select set_config('search_path', 'public, extensions', true),"
+    " set_config('role', %s, true),"
+    " set_config('request.jwt.claims', %s, true),"
+    " set_config('request.method', %s, true),"
+    " set_config('request.path', %s, true),"
+    " set_config('request.headers', '{}', true)"
+)
+
+
+def create_pool(settings: Settings) -> Pool:
+    """A closed pool; the app lifespan opens it (`await pool.open()`) and closes it."""
+    return AsyncConnectionPool(
+        settings.DATABASE_URL,
+        connection_class=AsyncConnection[DictRow],
+        # autocommit: every transaction is explicit (`as_user`), none is opened by accident.
+        kwargs={"autocommit": True, "row_factory": dict_row, "connect_timeout": _CONNECT_TIMEOUT_S},
+        min_size=settings.DB_POOL_MIN_SIZE,
+        max_size=settings.DB_POOL_MAX_SIZE,
+        open=False,
+        # Checked on checkout, so a connection killed by a DB restart is replaced, not handed out.
+        check=AsyncConnectionPool.check_connection,
+        timeout=_POOL_WAIT_TIMEOUT_S,
+        reconnect_timeout=_RECONNECT_TIMEOUT_S,
+        name="localghost",
+    )
+
+
+def request_role(claims: Mapping[str, Any] | None) -> str:
+    role = claims.get("role", "anon") if claims else "anon"
+    if not isinstance(role, str) or role not in REQUEST_ROLES:
+        raise ValueError(f"role {role!r} is not one of {sorted(REQUEST_ROLES)}")
+    return role
+
+
+def postgrest_preamble(
+    claims: Mapping[str, Any] | None, method: str = "POST", path: str = "/"
+) -> tuple[LiteralString, list[Any]]:
+    """The statement (and its parameters) that makes a transaction look like a PostgREST request.
+
+    Works with sync and async psycopg alike: `cur.execute(*postgrest_preamble(claims))`.
+    """
+    upper_method = method.upper()
+    if upper_method not in _HTTP_METHODS:
+        raise ValueError(f"method {method!r} is not an HTTP method")
+    claims_json = json.dumps(dict(claims) if claims else {}, separators=(",", ":"))
+    return _PREAMBLE_SQL, [request_role(claims), claims_json, upper_method, path]
+
+
+@asynccontextmanager
+async def as_user(
+    pool_or_conn: Pool | AsyncConnection[Any],
+    claims: Mapping[str, Any] | None,
+    *,
+    read_only: bool = False,
+    method: str = "POST",
+    path: str = "/",
+) -> AsyncIterator[AsyncConnection[DictRow]]:
+    """Run the body in one transaction as the caller: commit on success, roll back on error.
+
+    A connection passed in must be idle (not inside a transaction), or the settings would
+    outlive the block until the caller's own transaction ends.
+    """
+    # Validate first: a bad role must not even borrow a connection.
+    statement, params = postgrest_preamble(claims, method, path)
+    if isinstance(pool_or_conn, AsyncConnection):
+        async with _transaction(pool_or_conn, statement, params, read_only) as conn:
+            yield conn
+    else:
+        async with (
+            pool_or_conn.connection() as pooled,
+            _transaction(pooled, statement, params, read_only) as conn,
+        ):
+            yield conn
+
+
+@asynccontextmanager
+async def as_service(
+    pool_or_conn: Pool | AsyncConnection[Any], *, read_only: bool = False
+) -> AsyncIterator[AsyncConnection[DictRow]]:
+    """`as_user` for the service itself (role service_role, which bypasses RLS)."""
+    async with as_user(pool_or_conn, SERVICE_CLAIMS, read_only=read_only) as conn:
+        yield conn
+
+
+@asynccontextmanager
+async def _transaction(
+    conn: AsyncConnection[Any], statement: LiteralString, params: list[Any], read_only: bool
+) -> AsyncIterator[AsyncConnection[DictRow]]:
+    previous_factory = conn.row_factory
+    conn.row_factory = dict_row
+    try:
+        async with conn.transaction():
+            if read_only:
+                # Must be the first statement of the transaction to take effect.
+                await conn.execute("set transaction read only")
+            await conn.execute(statement, params)
+            yield conn
+    finally:
+        conn.row_factory = previous_factory

@@ -1,0 +1,51 @@
+"""App factory. `uvicorn service.main:app` runs with no environment (ENV=development)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from service.api import API_PREFIX, api_router
+from service.core.config import Settings, get_settings
+from service.core.db import create_pool
+from service.core.errors import install_error_handlers
+from service.core.logging import configure_logging
+from service.core.middleware import install_middleware
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.LOG_LEVEL)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # open() does not wait for connections: the app starts while the database is down and
+        # /health reports it, rather than crash-looping.
+        pool = create_pool(settings)
+        await pool.open()
+        app.state.pool = pool
+        try:
+            yield
+        finally:
+            app.state.pool = None
+            await pool.close()
+
+    app = FastAPI(
+        title="LocalGhost",
+        version="0.1.0",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.pool = None
+    install_error_handlers(app)
+    install_middleware(app, settings)
+    app.include_router(api_router, prefix=API_PREFIX)
+    return app
+
+
+app = create_app()
