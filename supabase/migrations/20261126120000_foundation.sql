@@ -19,14 +19,15 @@ grant usage on schema private to anon, authenticated, service_role;
 -- Default privileges
 -- =====================================================================
 
--- Nothing we create in `public` is reachable by a client role until a migration grants
--- it explicitly. PostgreSQL grants EXECUTE on new functions to PUBLIC; undo that, so every
--- RPC a client may call is a deliberate grant.
-alter default privileges in schema public revoke execute on functions from public;
+-- Nothing we create is reachable by a client role until a migration grants it explicitly.
+-- PostgreSQL grants EXECUTE on every new function to PUBLIC, and only the global form of
+-- the default (not a per-schema one) can take that away; so every RPC or helper a client
+-- may call is a deliberate grant. The per-schema lines undo Supabase's own defaults,
+-- which grant new tables and functions in `public` to the API roles.
+alter default privileges revoke execute on functions from public;
 alter default privileges in schema public revoke all on tables from anon, authenticated;
 alter default privileges in schema public revoke all on sequences from anon, authenticated;
 alter default privileges in schema public revoke execute on functions from anon, authenticated;
-alter default privileges in schema private revoke execute on functions from public;
 
 -- =====================================================================
 -- Shared trigger functions
