@@ -122,6 +122,11 @@ class Cluster:
     root: Path
     port: int = 0
 
+    def __post_init__(self) -> None:
+        # The server is handed these paths (socket dir, log); relative ones would resolve
+        # against its own working directory, not ours.
+        self.root = self.root.resolve()
+
     @property
     def data(self) -> Path:
         return self.root / "data"
