@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service import health
+from service import auth, health
 from service.core.errors import error_responses
 
 API_PREFIX = "/api/v1"
@@ -16,3 +16,4 @@ API_PREFIX = "/api/v1"
 # Every route can fail with the 500 envelope; say so once for the whole API.
 api_router = APIRouter(responses=error_responses(500))
 api_router.include_router(health.router)
+api_router.include_router(auth.router)

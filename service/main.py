@@ -8,11 +8,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from service.api import API_PREFIX, api_router
+from service.auth import jwks_router
 from service.core.config import Settings, get_settings
 from service.core.db import create_pool
 from service.core.errors import install_error_handlers
 from service.core.logging import configure_logging
 from service.core.middleware import install_middleware
+from service.core.ratelimit import RateLimiter
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -26,10 +28,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pool = create_pool(settings)
         await pool.open()
         app.state.pool = pool
+        app.state.rate_limiter = RateLimiter.from_settings(settings)
         try:
             yield
         finally:
             app.state.pool = None
+            await app.state.rate_limiter.close()
+            app.state.rate_limiter = None
             await pool.close()
 
     app = FastAPI(
@@ -45,6 +50,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_middleware(app, settings)
     app.include_router(api_router, prefix=API_PREFIX)
+    # Where JWKS clients look first (Supabase serves it under /auth/v1 as well).
+    app.include_router(jwks_router("get_jwks"))
     return app
 
 

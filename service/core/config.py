@@ -13,7 +13,8 @@ from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from jwt.algorithms import ECAlgorithm
-from pydantic import SecretStr, field_validator, model_validator
+from limits import parse_many
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Environment = Literal["development", "test", "production"]
@@ -29,6 +30,16 @@ _PLACEHOLDER_MARKERS = ("placeholder", "change-me", "changeme", "change_me", "yo
 _PLACEHOLDER_VALUES = frozenset({"secret", "password", "jwt-secret", "jwt_secret", "changeit"})
 # Published defaults (Supabase CLI's local secret): fine for a local stack, fatal in production.
 _PUBLISHED_SECRETS = frozenset({"super-secret-jwt-token-with-at-least-32-characters-long"})
+
+
+_RATE_LIMIT_FIELDS = (
+    "RATE_LIMIT_SIGNUP_IP",
+    "RATE_LIMIT_SIGNUP_EMAIL",
+    "RATE_LIMIT_LOGIN_IP",
+    "RATE_LIMIT_LOGIN_EMAIL",
+    "RATE_LIMIT_REFRESH_IP",
+    "RATE_LIMIT_REFRESH_TOKEN",
+)
 
 
 def _looks_like_placeholder(value: str) -> bool:
@@ -84,6 +95,39 @@ class Settings(BaseSettings):
     LOG_LEVEL: str = "INFO"
     TRUSTED_PROXIES: Annotated[list[IPNetwork], NoDecode] = []
 
+    # --- Auth: tokens -------------------------------------------------------------------
+    # Empty means `<SUPABASE_URL>/auth/v1`, the issuer Supabase Auth itself uses.
+    JWT_ISSUER: str = ""
+    ACCESS_TOKEN_TTL_S: int = Field(default=3600, ge=60, le=86400)
+    # Clock skew tolerated on exp/iat/nbf when verifying (PostgREST allows 30 s).
+    JWT_LEEWAY_S: int = Field(default=30, ge=0, le=300)
+    REFRESH_TOKEN_TTL_DAYS: int = Field(default=30, ge=1, le=365)
+    # A just-rotated refresh token presented again within this many seconds is a client
+    # retry (answered with its child), not theft. Supabase's default is 10 s.
+    REFRESH_REUSE_INTERVAL_S: int = Field(default=10, ge=0, le=300)
+
+    # --- Auth: passwords (argon2id; OWASP's minimum is m=19 MiB, t=2, p=1) ----------------
+    ARGON2_MEMORY_KIB: int = Field(default=19456, ge=8, le=4_194_304)
+    ARGON2_TIME_COST: int = Field(default=2, ge=1, le=50)
+    ARGON2_PARALLELISM: int = Field(default=1, ge=1, le=64)
+
+    # --- Auth: lockout after repeated failed logins (per account, in Postgres) ------------
+    LOGIN_LOCKOUT_THRESHOLD: int = Field(default=5, ge=1)
+    LOGIN_LOCKOUT_BASE_S: int = Field(default=15, ge=1)
+    LOGIN_LOCKOUT_MAX_S: int = Field(default=900, ge=1)
+    # Failures older than this (counted from the last one) are forgotten.
+    LOGIN_FAILURE_WINDOW_S: int = Field(default=3600, ge=1)
+
+    # --- Rate limits (`limits` notation: "N/period", several separated by ";") ------------
+    RATE_LIMIT_ENABLED: bool = True
+    RATE_LIMIT_KEY_PREFIX: str = "localghost-rl"
+    RATE_LIMIT_SIGNUP_IP: str = "30/5minutes"
+    RATE_LIMIT_SIGNUP_EMAIL: str = "5/hour"
+    RATE_LIMIT_LOGIN_IP: str = "60/minute;1800/hour"
+    RATE_LIMIT_LOGIN_EMAIL: str = "10/minute;100/hour"
+    RATE_LIMIT_REFRESH_IP: str = "120/minute;1800/hour"
+    RATE_LIMIT_REFRESH_TOKEN: str = "10/minute"  # noqa: S105
+
     @field_validator("ALLOWED_ORIGINS", mode="before")
     @classmethod
     def _parse_origins(cls, value: Any) -> Any:
@@ -119,6 +163,17 @@ class Settings(BaseSettings):
             )
         if self.JWT_SIGNING_KEY is not None:
             _check_signing_jwk(self.JWT_SIGNING_KEY.get_secret_value())
+        if not self.JWT_ISSUER:
+            self.JWT_ISSUER = f"{self.SUPABASE_URL.rstrip('/')}/auth/v1"
+        if self.ARGON2_MEMORY_KIB < 8 * self.ARGON2_PARALLELISM:
+            raise ValueError("ARGON2_MEMORY_KIB must be at least 8 x ARGON2_PARALLELISM")
+        if self.LOGIN_LOCKOUT_MAX_S < self.LOGIN_LOCKOUT_BASE_S:
+            raise ValueError("LOGIN_LOCKOUT_MAX_S must be at least LOGIN_LOCKOUT_BASE_S")
+        for name in _RATE_LIMIT_FIELDS:
+            try:
+                parse_many(getattr(self, name))
+            except ValueError as exc:
+                raise ValueError(f"{name} is not a rate limit such as '10/minute'") from exc
         if self.ENV == "development":
             return self
         secret = self.SUPABASE_JWT_SECRET.get_secret_value()

@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from typing import Any, LiteralString, TypeAlias
 
 from psycopg import AsyncConnection
+from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 
@@ -134,3 +135,32 @@ async def _transaction(
             yield conn
     finally:
         conn.row_factory = previous_factory
+
+
+# Undoes the preamble inside the same transaction: back to the connection's own login role,
+# with no claims left behind for the statements that follow.
+_UNDO_PREAMBLE_SQL: LiteralString = (
+    "select set_config('role', 'none', true), set_config('request.jwt.claims', '', true)"
+)
+
+
+@asynccontextmanager
+async def acting_as(
+    conn: AsyncConnection[Any],
+    claims: Mapping[str, Any] | None,
+    *,
+    method: str = "POST",
+    path: str = "/",
+) -> AsyncIterator[AsyncConnection[Any]]:
+    """Within a transaction the caller already opened, run the body as `claims`.
+
+    For the auth server, which writes its own `private` tables and a user's public rows in
+    one transaction: private statements before or after the block, public ones inside it,
+    so RLS and grants still decide the public part. The role is restored on normal exit; on
+    an error the caller's transaction rolls back, which discards the settings anyway.
+    """
+    if conn.info.transaction_status != TransactionStatus.INTRANS:
+        raise RuntimeError("acting_as needs an open transaction (use `conn.transaction()`)")
+    await conn.execute(*postgrest_preamble(claims, method, path))
+    yield conn
+    await conn.execute(_UNDO_PREAMBLE_SQL)
