@@ -7,7 +7,8 @@
   skips that layer. It always says which case applied.
 - Then every migration in `supabase/migrations/` not yet recorded in
   `supabase_migrations.schema_migrations`, in version order, each in its own transaction
-  together with its history row, written as the Supabase CLI writes it. So `supabase
+  together with its history row, written as the Supabase CLI writes it (a file whose first
+  line is `-- pg-delta: transaction=false` runs outside a transaction, as in the CLI). So `supabase
   migration list` and `supabase db push` agree with us, and the same command deploys to a
   Supabase project.
 - It refuses, naming the file, when an applied migration was edited since, or when the
@@ -36,6 +37,9 @@ SEED_FILE = ROOT / "supabase" / "seed.sql"
 PLATFORM_SQL = ROOT / "scripts" / "sql" / "local_platform.sql"
 PLATFORM_MARKER = "localghost local platform layer"
 MIGRATION_NAME = re.compile(r"^([0-9]+)_(.*)\.sql$")
+# A migration whose first line is exactly this runs outside a transaction (as in the CLI),
+# for statements such as `create index concurrently`.
+NO_TRANSACTION_HEADER = "-- pg-delta: transaction=false"
 
 # The history table as the Supabase CLI (v2) creates it.
 HISTORY_DDL = (
@@ -58,8 +62,18 @@ class Migration:
     path: Path
 
     @property
+    def text(self) -> str:
+        # Bytes as they are: the CLI keeps `\r\n` inside statements, so must we.
+        return self.path.read_bytes().decode("utf-8")
+
+    @property
     def statements(self) -> list[str]:
-        return split_statements(self.path.read_text(encoding="utf-8"))
+        return split_statements(self.text)
+
+    @property
+    def transactional(self) -> bool:
+        first_line = self.text.removeprefix("\ufeff").split("\n", 1)[0].removesuffix("\r")
+        return first_line != NO_TRANSACTION_HEADER
 
 
 def local_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
@@ -125,21 +139,31 @@ def check_history(migrations: Sequence[Migration], history: dict[str, list[str] 
         mig = by_version[version]
         if recorded is not None and recorded != mig.statements:
             raise MigrationError(
-                f"{mig.path.relative_to(ROOT)} was edited after it was applied; "
+                f"{_shown(mig.path)} was edited after it was applied; "
                 "add a new migration instead of changing an applied one"
             )
 
 
+def _shown(path: Path) -> Path:
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+
+
 def apply_migration(conn: psycopg.Connection[Any], mig: Migration) -> None:
     statements = mig.statements
+    record = (
+        "insert into supabase_migrations.schema_migrations (version, name, statements)"
+        " values (%s, %s, %s)"
+    )
+    if not mig.transactional:
+        # Each statement commits on its own; the history row is written after the last.
+        for stmt in statements:
+            conn.execute(stmt.encode())
+        conn.execute(record, (mig.version, mig.name, statements))
+        return
     with conn.transaction():
         for stmt in statements:
             conn.execute(stmt.encode())
-        conn.execute(
-            "insert into supabase_migrations.schema_migrations (version, name, statements)"
-            " values (%s, %s, %s)",
-            (mig.version, mig.name, statements),
-        )
+        conn.execute(record, (mig.version, mig.name, statements))
 
 
 def apply_seed(conn: psycopg.Connection[Any], seed: Path = SEED_FILE) -> None:
@@ -153,6 +177,7 @@ def migrate(
     *,
     seed: bool = False,
     migrations_dir: Path = MIGRATIONS_DIR,
+    seed_file: Path = SEED_FILE,
     say: Any = print,
 ) -> int:
     """Bring the database up to date; returns how many migrations were applied."""
@@ -170,9 +195,12 @@ def migrate(
             say(f"applied {len(pending)} migration(s); {len(migrations)} in total")
         else:
             say(f"database is up to date: all {len(migrations)} migrations already applied")
-        if seed:
-            apply_seed(conn)
-            say(f"seeded from {SEED_FILE.relative_to(ROOT)}")
+        if seed and not seed_file.exists():
+            # No seed file yet (config.toml names one): say so instead of a traceback.
+            say(f"{_shown(seed_file)} does not exist; nothing seeded")
+        elif seed:
+            apply_seed(conn, seed_file)
+            say(f"seeded from {_shown(seed_file)}")
     return len(pending)
 
 

@@ -1,99 +1,168 @@
-"""Split a SQL file into statements the way the Supabase CLI does before running them.
+"""Split a SQL file into statements exactly the way the Supabase CLI (2.117.0) does.
 
 The CLI records each migration's statements in `supabase_migrations.schema_migrations`,
-so our runner must cut a file into the same pieces to write an identical history row and to
-notice later edits. The rules: a `;` ends a statement unless it sits inside a quoted string,
-a quoted identifier, a dollar-quoted body, a comment, or a `BEGIN ATOMIC ... END` body.
-Each statement keeps its text up to (not including) the `;`, leading comments included,
-trimmed of surrounding whitespace; a piece holding nothing but whitespace and comments is dropped.
+so our runner must cut a file into the same pieces to write an identical history row, to
+notice later edits, and to fail where `supabase db push` would fail. The CLI's scanner is
+not PostgreSQL's lexer, and we follow the CLI, quirks included (checked against the binary):
+
+- `;` ends a statement, except inside a quoted string or identifier (`'...'`, `"..."`,
+  doubled delimiters escape), a dollar-quoted body (`$tag$...$tag$`; any `$` starts a tag,
+  even inside an identifier such as `a$b$`), a `--` comment, or a `/* */` comment (nested).
+- Backslashes are NOT escapes inside strings (so `E'it\\'s'` ends at the second quote);
+  outside strings a backslash hides the next character.
+- After `(`, semicolons are ignored until the next `)` of the code (nested parentheses do
+  not count: the first `)` closes them all).
+- After `BEGIN ATOMIC`, semicolons are ignored until the text ends in `END` (no word
+  boundary, and a `CASE ... END` inside the body ends it too).
+- Each statement is its text up to and including the `;`, with trailing `;` removed and
+  surrounding whitespace trimmed (JavaScript's notion of whitespace); leading comments stay;
+  empty pieces are dropped; the text after the last `;` is a statement when not blank
+  (even when it holds only a comment).
 """
 
 from __future__ import annotations
 
-import re
+from typing import NamedTuple
 
-_DOLLAR_TAG = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)?\$")
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
+# JavaScript's String.prototype.trim / RegExp \s set: WhiteSpace and LineTerminator.
+JS_WHITESPACE = (
+    "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+    "\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+
+
+class _State(NamedTuple):
+    """Where the scanner is: plain code, or inside some token (see `_step`)."""
+
+    kind: str  # ready | dash | slash | quote | until | tag | backslash
+    text: str = ""  # quote: its delimiter; until: what ends it
+    number: int = 0  # slash: comment depth; tag: offset of the `$` that began it
+    closing: bool = False  # quote: the last character was the delimiter
+
+
+READY = _State("ready")
+
+
+class _Step(NamedTuple):
+    state: _State
+    opens: str | None = None  # a new nesting that lasts until the text ends with this
+    ends_statement: bool = False
+
+
+def _tag_char(c: str) -> bool:
+    return c.isalpha() or c.isdecimal() or c == "_"
+
+
+def _word_char(c: str) -> bool:
+    return _tag_char(c) or c == "$"
+
+
+def _ends_with(sql: str, start: int, end: int, suffix: str, *, fold: bool = False) -> bool:
+    """Whether sql[start:end] ends with `suffix` (case-insensitively when `fold`)."""
+    begin = end - len(suffix)
+    if begin < start:
+        return False
+    tail = sql[begin:end]
+    return tail.upper() == suffix.upper() if fold else tail == suffix
+
+
+def _after_begin_atomic(sql: str, start: int, end: int) -> bool:
+    """Whether sql[start:end] ends with the words BEGIN ATOMIC (whitespace between)."""
+    if not _ends_with(sql, start, end, "ATOMIC", fold=True):
+        return False
+    k = end - 6
+    if k > start and _word_char(sql[k - 1]):
+        return False
+    while k > start and sql[k - 1] in JS_WHITESPACE:
+        k -= 1
+    if not _ends_with(sql, start, k, "BEGIN", fold=True):
+        return False
+    k -= 5
+    return k == start or not _word_char(sql[k - 1])
+
+
+def _ready(c: str, sql: str, start: int, end: int) -> _Step:
+    if c == "$":
+        return _Step(_State("tag", number=end - 1))
+    if c in ("'", '"'):
+        return _Step(_State("quote", c))
+    if c == "-":
+        return _Step(_State("dash"))
+    if c == "/":
+        return _Step(_State("slash"))
+    if c == "\\":
+        return _Step(_State("backslash"))
+    if c == ";":
+        return _Step(READY, ends_statement=True)
+    if c == "(":
+        return _Step(READY, opens=")")
+    if c in "cC" and _after_begin_atomic(sql, start, end):
+        return _Step(READY, opens="END")
+    return _Step(READY)
+
+
+def _step(state: _State, c: str, sql: str, start: int, end: int) -> _Step:
+    """One character `c` (= sql[end - 1]) seen in `state`; the piece so far is sql[start:end]."""
+    kind = state.kind
+    if kind == "ready":
+        return _ready(c, sql, start, end)
+    if kind == "dash":
+        return _Step(_State("until", "\n")) if c == "-" else _ready(c, sql, start, end)
+    if kind == "slash":
+        depth = state.number
+        last_two = sql[max(start, end - 2) : end]
+        if last_two == "/*":
+            return _Step(state._replace(number=depth + 1))
+        if depth == 0:
+            return _ready(c, sql, start, end)
+        if last_two == "*/":
+            return _Step(READY if depth == 1 else state._replace(number=depth - 1))
+        return _Step(state)
+    if kind == "quote":
+        if state.closing:
+            if c == state.text:  # a doubled delimiter stands for itself
+                return _Step(state._replace(closing=False))
+            return _ready(c, sql, start, end)
+        return _Step(state._replace(closing=c == state.text))
+    if kind == "until":
+        return _Step(READY if _ends_with(sql, start, end, state.text) else state)
+    if kind == "tag":
+        if c == "$":
+            return _Step(_State("until", sql[state.number : end]))
+        if _tag_char(c):
+            return _Step(state)
+        return _ready(c, sql, start, end)
+    # backslash: the character after it is taken as is.
+    return _Step(READY)
 
 
 def split_statements(sql: str) -> list[str]:
-    statements: list[str] = []
+    pieces: list[str] = []
     start = 0
-    i = 0
-    n = len(sql)
-    atomic_depth = 0  # inside BEGIN ATOMIC: count BEGIN/CASE ... END nesting
-    prev_word = ""
-    while i < n:
-        c = sql[i]
-        if c == "-" and sql.startswith("--", i):
-            j = sql.find("\n", i)
-            i = n if j < 0 else j + 1
+    state = READY
+    nesting: list[str] = []  # what closes each open `(` / BEGIN ATOMIC, innermost last
+    for i, c in enumerate(sql):
+        end = i + 1
+        step = _step(state, c, sql, start, end)
+        if step.ends_statement:
+            if not nesting:
+                pieces.append(sql[start:end])
+                start, state = end, READY
+            # Inside a nesting the `;` is ignored and the scanner keeps its previous state.
             continue
-        if c == "/" and sql.startswith("/*", i):
-            depth = 1
-            i += 2
-            while i < n and depth:
-                if sql.startswith("/*", i):
-                    depth += 1
-                    i += 2
-                elif sql.startswith("*/", i):
-                    depth -= 1
-                    i += 2
-                else:
-                    i += 1
+        state = step.state
+        if step.opens is not None:
+            nesting.append(step.opens)
             continue
-        if c in ("'", '"'):
-            backslash = c == "'" and i > 0 and sql[i - 1] in "eE" and _standalone_prefix(sql, i)
-            i += 1
-            while i < n:
-                if backslash and sql[i] == "\\":
-                    i += 2
-                    continue
-                if sql[i] == c:
-                    if i + 1 < n and sql[i + 1] == c:
-                        i += 2
-                        continue
-                    break
-                i += 1
-            i += 1
-            continue
-        if c == "$":
-            m = _DOLLAR_TAG.match(sql, i)
-            if m and not (i > 0 and (sql[i - 1].isalnum() or sql[i - 1] == "_")):
-                tag = m.group(0)
-                end = sql.find(tag, m.end())
-                i = n if end < 0 else end + len(tag)
-                continue
-            i += 1
-            continue
-        if c.isalpha() or c == "_":
-            m = _WORD.match(sql, i)
-            assert m is not None
-            word = m.group(0).lower()
-            if atomic_depth == 0 and prev_word == "begin" and word == "atomic":
-                atomic_depth = 1
-            elif atomic_depth and word in ("begin", "case"):
-                atomic_depth += 1
-            elif atomic_depth and word == "end":
-                atomic_depth -= 1
-            prev_word = word
-            i = m.end()
-            continue
-        if c == ";" and atomic_depth == 0:
-            piece = sql[start:i].strip()
-            if piece:
-                statements.append(piece)
-            start = i + 1
-        if not c.isspace():
-            prev_word = ""
-        i += 1
-    tail = sql[start:].strip()
-    if tail:
-        statements.append(tail)
+        # A nesting closes when its inner scanner is back in plain code and the text ends
+        # with its closer; the enclosing one then checks its own closer the same way.
+        while state == READY and nesting and _ends_with(sql, start, end, nesting[-1], fold=True):
+            nesting.pop()
+    if start < len(sql):
+        pieces.append(sql[start:])
+    statements = []
+    for piece in pieces:
+        text = piece.rstrip(";").strip(JS_WHITESPACE)
+        if text:
+            statements.append(text)
     return statements
-
-
-def _standalone_prefix(sql: str, quote_at: int) -> bool:
-    """True when the E before a quote is the E'' prefix, not the end of an identifier."""
-    k = quote_at - 2
-    return k < 0 or not (sql[k].isalnum() or sql[k] == "_")
