@@ -6,11 +6,15 @@
 
 -- profiles ------------------------------------------------------------------
 
--- A signed-in person sees their own profile.
+-- A signed-in person sees their own profile and the profiles of everyone they share a
+-- conversation with (a local sees the travelers who wrote to them, and vice versa).
 drop policy if exists profiles_select_visible on public.profiles;
 create policy profiles_select_visible on public.profiles
 for select to authenticated
-using (id = (select auth.uid()));
+using (
+    id = (select auth.uid())
+    or id in (select private.conversation_partner_ids((select auth.uid())))
+);
 
 -- ...and edits only their own.
 drop policy if exists profiles_update_own on public.profiles;
