@@ -223,3 +223,233 @@ where not exists (
     select 1 from public.local_availability as a
     where a.local_id = lp.profile_id
 );
+
+-- =====================================================================
+-- Trips and chat: the demo traveler's conversations, a shared itinerary, bookings in
+-- several states and one review pair
+-- =====================================================================
+
+-- Tess talks to Luis (a past trip, reviewed both ways, and an upcoming confirmed one),
+-- to local-1 (an open request) and to local-2 (an open offer; her phone number is masked).
+-- Rows are written as the server would leave them; the triggers add participants,
+-- previews, masking, response times, the reveal and the rating.
+insert into public.conversations (id, traveler_id, local_id) values
+(
+    '00000000-0000-4000-d000-000000000001',
+    '00000000-0000-4000-a000-000000000001',
+    '00000000-0000-4000-a000-000000000002'
+),
+(
+    '00000000-0000-4000-d000-000000000002',
+    '00000000-0000-4000-a000-000000000001',
+    '00000000-0000-4000-a000-0000000003e9'
+),
+(
+    '00000000-0000-4000-d000-000000000003',
+    '00000000-0000-4000-a000-000000000001',
+    '00000000-0000-4000-a000-0000000003ea'
+)
+on conflict do nothing;
+
+insert into public.messages (id, conversation_id, sender_id, body)
+select
+    v.id::uuid,
+    v.conversation_id::uuid,
+    v.sender_id::uuid,
+    v.body
+from (
+    values
+    (
+        '00000000-0000-4000-d100-000000000001', '00000000-0000-4000-d000-000000000001',
+        '00000000-0000-4000-a000-000000000001',
+        'Hi Luis! We loved our evening with you. Could we do a fado night next month?'
+    ),
+    (
+        '00000000-0000-4000-d100-000000000002', '00000000-0000-4000-d000-000000000001',
+        '00000000-0000-4000-a000-000000000002',
+        'Olá Tess! Of course. Send me a request for your dates and I will make you an offer.'
+    ),
+    (
+        '00000000-0000-4000-d100-000000000003', '00000000-0000-4000-d000-000000000002',
+        '00000000-0000-4000-a000-000000000001',
+        'Hello! Are you free for a food walk at the end of next month? We are 2 people.'
+    ),
+    (
+        '00000000-0000-4000-d100-000000000004', '00000000-0000-4000-d000-000000000003',
+        '00000000-0000-4000-a000-000000000001',
+        'Hi! Easier to plan by phone, text me on +1 (555) 123-4567.'
+    ),
+    (
+        '00000000-0000-4000-d100-000000000005', '00000000-0000-4000-d000-000000000003',
+        '00000000-0000-4000-a000-0000000003ea',
+        'Let us keep it here until you book, I just sent you an offer for 10:30.'
+    )
+) as v (id, conversation_id, sender_id, body)
+order by v.id
+on conflict do nothing;
+
+-- First replies took minutes, not the zero seconds of a seed run: age the travelers'
+-- first messages (once), then let the database recompute those locals' figures.
+update private.response_times as rt
+set first_traveler_message_at = rt.first_local_reply_at - v.delay
+from (
+    values
+    ('00000000-0000-4000-d000-000000000001'::uuid, interval '25 minutes'),
+    ('00000000-0000-4000-d000-000000000003'::uuid, interval '3 hours')
+) as v (conversation_id, delay)
+where
+    rt.conversation_id = v.conversation_id
+    and rt.first_traveler_message_at > rt.first_local_reply_at - v.delay;
+
+select private.refresh_local_response_stats(rt.local_id)
+from private.response_times as rt
+where rt.conversation_id in (
+    '00000000-0000-4000-d000-000000000001', '00000000-0000-4000-d000-000000000003'
+);
+
+-- The upcoming trip's plan, shared with Luis, who added the evening himself.
+insert into public.itineraries (id, owner_id, title, city, starts_on, ends_on, status)
+values (
+    '00000000-0000-4000-d200-000000000001', '00000000-0000-4000-a000-000000000001',
+    'Lisbon, second time', 'Lisbon', current_date + 20, current_date + 23, 'confirmed'
+)
+on conflict do nothing;
+
+insert into public.itinerary_shares (itinerary_id, local_id, conversation_id) values (
+    '00000000-0000-4000-d200-000000000001', '00000000-0000-4000-a000-000000000002',
+    '00000000-0000-4000-d000-000000000001'
+)
+on conflict do nothing;
+
+insert into public.itinerary_items (
+    id, itinerary_id, day_index, starts_at, duration_minutes, title, notes, place_name,
+    latitude, longitude, position, created_by
+)
+select
+    v.id::uuid,
+    '00000000-0000-4000-d200-000000000001'::uuid,
+    v.day_index,
+    v.starts_at::time,
+    v.duration_minutes,
+    v.title,
+    v.notes,
+    v.place_name,
+    v.latitude,
+    v.longitude,
+    v.item_position,
+    v.created_by::uuid
+from (
+    values
+    (
+        '00000000-0000-4000-d300-000000000001', 0, '15:00', 60, 'Check in', null,
+        'Alfama guesthouse', 38.7115, -9.1305, 1, '00000000-0000-4000-a000-000000000001'
+    ),
+    (
+        '00000000-0000-4000-d300-000000000002', 1, '19:30', 240, 'Fado night with Luis',
+        'Dinner first at a tasca he knows.', 'Largo do Chafariz de Dentro', 38.7112, -9.1283,
+        1, '00000000-0000-4000-a000-000000000002'
+    ),
+    (
+        '00000000-0000-4000-d300-000000000003', 2, '10:00', 180, 'Belém',
+        'Pastéis before the queue.', 'Mosteiro dos Jerónimos', 38.6979, -9.2068, 1,
+        '00000000-0000-4000-a000-000000000001'
+    )
+)
+    as v (
+        id, day_index, starts_at, duration_minutes, title, notes, place_name, latitude,
+        longitude, item_position, created_by
+    )
+on conflict do nothing;
+
+-- Bookings: last month's walk with Luis (completed), the fado night (accepted), a request
+-- to local-1 and an offer from local-2 (both open, so matching damps those locals).
+insert into public.booking_requests (
+    id, conversation_id, itinerary_id, starts_on, ends_on, group_size, message, status,
+    expires_at, price_cents, currency, duration_minutes, meeting_point, offered_at,
+    accepted_at, completed_at, status_changed_at, created_at
+)
+select
+    v.id::uuid,
+    v.conversation_id::uuid,
+    v.itinerary_id::uuid,
+    current_date + v.start_offset,
+    current_date + v.start_offset + v.length_days - 1,
+    v.group_size,
+    v.message,
+    v.status::public.booking_status,
+    now() + v.expires_in,
+    v.price_cents,
+    v.currency,
+    v.duration_minutes,
+    v.meeting_point,
+    case when v.price_cents is not null then now() - v.age / 2 end,
+    case when v.status in ('accepted', 'completed') then now() - v.age / 3 end,
+    case when v.status = 'completed' then now() + (v.start_offset + 1) * interval '1 day' end,
+    now() - v.age / 3,
+    now() - v.age
+from (
+    values
+    (
+        '00000000-0000-4000-d400-000000000001', '00000000-0000-4000-d000-000000000001', null,
+        -20, 1, 2, 'A first walk through Alfama, please!', 'completed', interval '0',
+        6000, 'EUR', 180, 'Miradouro de Santa Luzia', interval '30 days'
+    ),
+    (
+        '00000000-0000-4000-d400-000000000002', '00000000-0000-4000-d000-000000000001',
+        '00000000-0000-4000-d200-000000000001', 21, 1, 2, 'Fado night for the two of us.',
+        'accepted', interval '0', 9000, 'EUR', 240, 'Largo do Chafariz de Dentro',
+        interval '2 days'
+    ),
+    (
+        '00000000-0000-4000-d400-000000000003', '00000000-0000-4000-d000-000000000002', null,
+        30, 2, 2, 'Food walk, two afternoons if you can.', 'requested', interval '60 hours',
+        null, null, null, null, interval '12 hours'
+    ),
+    (
+        '00000000-0000-4000-d400-000000000004', '00000000-0000-4000-d000-000000000003', null,
+        35, 1, 2, 'Street art tour?', 'offered', interval '48 hours', 4000, 'EUR', 150,
+        'LX Factory entrance', interval '1 day'
+    )
+)
+    as v (
+        id, conversation_id, itinerary_id, start_offset, length_days, group_size, message,
+        status, expires_in, price_cents, currency, duration_minutes, meeting_point, age
+    )
+on conflict do nothing;
+
+-- Accepting last month's walk unlocked contacts in the conversation; accepting the fado
+-- night posted its confirmation in the thread.
+update public.conversations
+set contact_unlocked_at = now() - interval '10 days'
+where id = '00000000-0000-4000-d000-000000000001' and contact_unlocked_at is null;
+
+insert into public.messages (id, conversation_id, sender_id, kind, body)
+select
+    '00000000-0000-4000-d100-000000000006'::uuid,
+    b.conversation_id,
+    null::uuid,
+    'system'::public.message_kind,
+    'Booking confirmed: ' || to_char(b.starts_on, 'FMDD Mon YYYY') || ', '
+    || b.group_size || ' people'
+from public.booking_requests as b
+where b.id = '00000000-0000-4000-d400-000000000002'
+on conflict do nothing;
+
+-- Both sides reviewed last month's walk, so both reviews are revealed and Luis's rating
+-- comes from them.
+insert into public.reviews (id, booking_id, author_id, rating, body) values
+(
+    '00000000-0000-4000-d500-000000000001', '00000000-0000-4000-d400-000000000001',
+    '00000000-0000-4000-a000-000000000001', 5,
+    'Luis knows every corner of Alfama and every fadista in it. Unforgettable.'
+),
+(
+    '00000000-0000-4000-d500-000000000002', '00000000-0000-4000-d400-000000000001',
+    '00000000-0000-4000-a000-000000000002', 5,
+    'Tess was curious about everything and on time for all of it. Welcome back any time!'
+)
+on conflict do nothing;
+
+update public.reviews
+set reply = 'Obrigado, Tess! See you at the fado night.'
+where id = '00000000-0000-4000-d500-000000000001' and reply is null;
