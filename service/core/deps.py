@@ -10,13 +10,14 @@ from service.core.config import Settings
 from service.core.db import Pool
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
+    # async: a plain `def` dependency would hop to the thread pool on every request.
     # Per-app rather than `get_settings()`: a test app built with its own Settings sees them.
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_pool(request: Request) -> Pool:
+async def get_pool(request: Request) -> Pool:
     pool: Pool | None = getattr(request.app.state, "pool", None)
     if pool is None:
         raise RuntimeError("database pool is not open; was the app lifespan started?")
