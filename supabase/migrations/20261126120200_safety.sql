@@ -64,18 +64,22 @@ alter table public.reports enable row level security;
 -- True when either person blocked the other. Security definer so that policies can ask
 -- about a block the caller cannot see (the other side's); it reveals one bit, only to
 -- policies and functions that call it.
+-- plpgsql so its plan is cached across calls (a security definer SQL function is never
+-- inlined, so it would be planned again on every call).
 create or replace function private.is_blocked(a uuid, b uuid)
 returns boolean
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-    select exists (
+begin
+    return exists (
         select 1 from public.blocks as bl
         where (bl.blocker_id = a and bl.blocked_id = b)
             or (bl.blocker_id = b and bl.blocked_id = a)
-    )
+    );
+end
 $$;
 
 revoke all on function private.is_blocked(uuid, uuid) from public;
