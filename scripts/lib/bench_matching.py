@@ -660,7 +660,7 @@ def explain_largest_city(
         conn.remove_notice_handler(keep)
         conn.execute("set auto_explain.log_min_duration = -1")
         conn.execute("set client_min_messages = warning")
-    ranking = next((p for p in plans if "with candidates as" in p), "\n".join(plans))
+    ranking = next((p for p in plans if "with scored as" in p), "\n".join(plans))
     indexes = sorted(
         {
             word.strip('"')

@@ -313,6 +313,65 @@ def test_pages_cover_the_list_exactly_once(tx: psycopg.Connection[Any]) -> None:
     assert paged == full
 
 
+def _all_pages(tx: psycopg.Connection[Any], me: Any, limit: int, **query: Any) -> list[Any]:
+    """Every row, page by page through the cursor, as (id, tier, score)."""
+    rows: list[Any] = []
+    after: dict[str, Any] = {}
+    while True:
+        page = rank_in_tx(tx, me, limit=limit, **query, **after)
+        if not page:
+            return rows
+        rows += [(r["profile_id"], r["tier"], r["score"]) for r in page]
+        last = page[-1]
+        after = {
+            "after_tier": last["tier"],
+            "after_score": last["score"],
+            "after_id": last["profile_id"],
+        }
+
+
+def test_the_window_never_changes_the_ranking(tx: psycopg.Connection[Any]) -> None:
+    """Pages served from the leading rank_window locals equal ranking everyone.
+
+    Small windows force every path: the head answers (tier 0 filled, page inside it), the
+    head is too short (deep pages, tier 0 not filled), damping and blocks thin the window.
+    """
+    c = city()
+    me = make_traveler(tx)
+    made = [
+        make_local(
+            tx,
+            city=c,
+            languages=LANGS[: 1 + i % 3],
+            expertise=[TAGS[0 if i % 4 == 0 else i % 6], *TAGS[6 : 6 + i % 2]],
+            rating_avg=None if i % 7 == 0 else 3.2 + (i * 7 % 18) / 10,
+            rating_count=0 if i % 7 == 0 else (i * 5) % 60,
+            response_rate=None if i % 5 == 0 else 0.4 + (i % 6) / 10,
+            median_response_minutes=None if i % 4 == 0 else 15 * (1 + i % 9),
+            last_active_days=None if i % 9 == 0 else i % 30,
+            max_group_size=2 + i % 5,
+        )
+        for i in range(70)
+    ]
+    for _ in range(2):  # exact ties
+        made.append(make_local(tx, city=c, expertise=["food"]))
+    by_score = sorted(rank_in_tx(tx, me, city=c), key=lambda r: -r["score"])
+    for i, row in enumerate(by_score[:6]):  # damp and block some of the leaders
+        open_requests(tx, row["profile_id"], me, 1 + i % 3)
+    block(tx, me, _persona(by_score[6]["profile_id"]))
+    block(tx, _persona(by_score[7]["profile_id"]), me)
+    query = {"city": c, "languages": ["en"], "interests": ["food", "wine"]}
+    full = _all_pages(tx, me, 100, **query)
+    assert len(full) == len(made) - 2
+    assert [t for _, t, _ in full][:10] == [0] * 10
+    for window in (1, 4, 12, 25, 40, 55, 100):
+        tx.execute(
+            "update private.match_weights set weight = %s where param = 'rank_window'", (window,)
+        )
+        for limit in (1, 3, 10, 21):
+            assert _all_pages(tx, me, limit, **query) == full, (window, limit)
+
+
 # ------------------------------------------------------------------ properties
 
 local_traits = st.fixed_dictionaries(
@@ -553,6 +612,25 @@ def test_card_keeps_the_matching_columns(tx: psycopg.Connection[Any]) -> None:
         (lia,),
     )
     assert card()[0] == "{[2030-07-10,2030-07-20)}"
+
+
+def test_card_keeps_the_ranking_copies_of_its_fields(tx: psycopg.Connection[Any]) -> None:
+    lia = make_local(
+        tx, city=city(), expertise=["wine", "food"], rating_avg=4.37, response_rate=0.815
+    )
+    row = tx.execute(
+        "select c.expertise_group = vb.bit_index, c.rating_avg_float, c.response_rate_float"
+        " from public.local_cards as c join private.vocabulary_bits as vb"
+        " on vb.vocabulary = 'expertise' and vb.code = 'food'"
+        " where c.profile_id = %s",
+        (lia,),
+    ).fetchone()
+    assert row == (True, 4.37, 0.815)  # food sorts first, so it is the primary tag
+    tx.execute("update public.local_profiles set expertise = '{}' where profile_id = %s", (lia,))
+    group = tx.execute(
+        "select expertise_group from public.local_cards where profile_id = %s", (lia,)
+    ).fetchone()
+    assert group == (-1,)
 
 
 def test_new_vocabulary_entries_get_their_own_bit(tx: psycopg.Connection[Any]) -> None:
