@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service import auth, health, matching
+from service import auth, health, matching, uploads
 from service.core.errors import error_responses
 
 API_PREFIX = "/api/v1"
@@ -18,3 +18,4 @@ api_router = APIRouter(responses=error_responses(500))
 api_router.include_router(health.router)
 api_router.include_router(auth.router)
 api_router.include_router(matching.router)
+api_router.include_router(uploads.router)

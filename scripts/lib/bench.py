@@ -31,6 +31,7 @@ BENCHES = {
     "auth": ("scripts.lib.bench_auth", "login latency and GET /me throughput"),
     "chat": ("scripts.lib.bench_chat", "inbox/history latency under RLS, inserts"),
     "matching": ("scripts.lib.bench_matching", "matching quality and latency"),
+    "uploads": ("scripts.lib.bench_uploads", "12 MP photo rewrite and decompression bomb"),
 }
 
 

@@ -156,6 +156,9 @@ to anon, authenticated, service_role, postgres;
 -- =====================================================================
 create schema if not exists storage authorization supabase_admin;
 grant usage on schema storage to anon, authenticated, service_role, postgres;
+-- The tables' owner runs the objects -> buckets foreign-key check (Storage's own role owns
+-- the schema on Supabase, so it can always reach its tables there).
+grant all on schema storage to supabase_storage_admin;
 
 create table if not exists storage.buckets (
     id text primary key,

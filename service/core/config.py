@@ -23,6 +23,10 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 # Deliberately recognisable, and refused by the validator anywhere but development.
 DEV_JWT_SECRET_PLACEHOLDER = "dev-only-placeholder-jwt-secret-change-me-0000"  # noqa: S105
 MIN_SECRET_BYTES = 32
+MIB = 1024 * 1024
+# The `attachments` bucket's file_size_limit (storage migration, supabase/config.toml): PDFs
+# are stored as sent, so the upload cap may not exceed what the bucket accepts.
+ATTACHMENTS_BUCKET_LIMIT_BYTES = 10 * MIB
 
 # Substrings that only ever appear in copied-from-the-docs values.
 _PLACEHOLDER_MARKERS = ("placeholder", "change-me", "changeme", "change_me", "your-", "your_")
@@ -128,6 +132,31 @@ class Settings(BaseSettings):
     RATE_LIMIT_REFRESH_IP: str = "120/minute;1800/hour"
     RATE_LIMIT_REFRESH_TOKEN: str = "10/minute"  # noqa: S105
 
+    # --- Uploads and storage ----------------------------------------------------------------
+    # `local`: files under STORAGE_LOCAL_DIR, served by the service itself in development.
+    # `s3`: Supabase Storage's S3-compatible endpoint (or any S3 server), path-style.
+    # With ENV=production the local backend is refused at startup (the upload routes answer
+    # 503 and the log says why): an instance's disk is not storage, and nothing serves it.
+    STORAGE_BACKEND: Literal["local", "s3"] = "local"
+    STORAGE_LOCAL_DIR: str = ".localghost/storage"
+    # Empty means `<SUPABASE_URL>/storage/v1/s3`, the project's S3 endpoint.
+    STORAGE_S3_ENDPOINT: str = ""
+    STORAGE_S3_REGION: str = "us-east-1"
+    STORAGE_S3_ACCESS_KEY_ID: SecretStr | None = None
+    STORAGE_S3_SECRET_ACCESS_KEY: SecretStr | None = None
+    # Where public objects (avatars) are read: `<base>/<bucket>/<path>`. Empty means
+    # `<SUPABASE_URL>/storage/v1/object/public` for s3, and this service's own dev route
+    # (`http://127.0.0.1:<PORT>/storage/v1/object/public`) for local.
+    STORAGE_PUBLIC_URL: str = ""
+    # How long a signed URL to a private object (an attachment) stays valid.
+    STORAGE_SIGNED_URL_TTL_S: int = Field(default=3600, ge=60, le=7 * 86400)
+    # Caps on the upload itself, checked before and while the body is read.
+    AVATAR_MAX_BYTES: int = Field(default=5 * MIB, ge=1024, le=50 * MIB)
+    ATTACHMENT_MAX_BYTES: int = Field(default=10 * MIB, ge=1024, le=ATTACHMENTS_BUCKET_LIMIT_BYTES)
+    # Decoded size cap: larger images are refused from their header, before any pixel is decoded.
+    IMAGE_MAX_PIXELS: int = Field(default=40_000_000, ge=1_000_000, le=200_000_000)
+    PDF_MAX_PAGES: int = Field(default=50, ge=1, le=2000)
+
     @field_validator("ALLOWED_ORIGINS", mode="before")
     @classmethod
     def _parse_origins(cls, value: Any) -> Any:
@@ -169,6 +198,7 @@ class Settings(BaseSettings):
             raise ValueError("ARGON2_MEMORY_KIB must be at least 8 x ARGON2_PARALLELISM")
         if self.LOGIN_LOCKOUT_MAX_S < self.LOGIN_LOCKOUT_BASE_S:
             raise ValueError("LOGIN_LOCKOUT_MAX_S must be at least LOGIN_LOCKOUT_BASE_S")
+        self._check_storage()
         for name in _RATE_LIMIT_FIELDS:
             try:
                 parse_many(getattr(self, name))
@@ -190,6 +220,23 @@ class Settings(BaseSettings):
         if self.ENV == "production" and secret in _PUBLISHED_SECRETS:
             raise ValueError("SUPABASE_JWT_SECRET is a published default; rotate it for production")
         return self
+
+    def _check_storage(self) -> None:
+        if self.STORAGE_BACKEND == "s3":
+            if self.STORAGE_S3_ACCESS_KEY_ID is None or self.STORAGE_S3_SECRET_ACCESS_KEY is None:
+                raise ValueError(
+                    "STORAGE_BACKEND=s3 needs STORAGE_S3_ACCESS_KEY_ID and"
+                    " STORAGE_S3_SECRET_ACCESS_KEY (Storage settings > S3 access keys)"
+                )
+            if not self.STORAGE_S3_ENDPOINT:
+                self.STORAGE_S3_ENDPOINT = f"{self.SUPABASE_URL.rstrip('/')}/storage/v1/s3"
+            if not self.STORAGE_PUBLIC_URL:
+                base = self.SUPABASE_URL.rstrip("/")
+                self.STORAGE_PUBLIC_URL = f"{base}/storage/v1/object/public"
+        elif not self.STORAGE_PUBLIC_URL:
+            self.STORAGE_PUBLIC_URL = f"http://127.0.0.1:{self.PORT}/storage/v1/object/public"
+        self.STORAGE_S3_ENDPOINT = self.STORAGE_S3_ENDPOINT.rstrip("/")
+        self.STORAGE_PUBLIC_URL = self.STORAGE_PUBLIC_URL.rstrip("/")
 
 
 @lru_cache

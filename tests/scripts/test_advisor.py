@@ -28,8 +28,11 @@ NOTES = """
 create table public.notes (id bigint primary key, owner uuid not null, body text);
 alter table public.notes enable row level security;
 """
+# The storage migration already creates `avatars` (public); the upsert keeps the fixture
+# valid on a platform-only database too.
 PUBLIC_BUCKET = (
-    "insert into storage.buckets (id, name, public) values ('avatars', 'avatars', true);"
+    "insert into storage.buckets (id, name, public) values ('avatars', 'avatars', true)"
+    " on conflict (id) do update set public = true;"
 )
 
 
