@@ -15,6 +15,9 @@ from service.core.errors import install_error_handlers
 from service.core.logging import configure_logging
 from service.core.middleware import install_middleware
 from service.core.ratelimit import RateLimiter
+from service.openapi import install_openapi
+from service.storage import build_storage
+from service.storage import dev_routes as storage_dev_routes
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -29,9 +32,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await pool.open()
         app.state.pool = pool
         app.state.rate_limiter = RateLimiter.from_settings(settings)
+        app.state.storage = build_storage(settings)
         try:
             yield
         finally:
+            if app.state.storage is not None:
+                await app.state.storage.aclose()
+            app.state.storage = None
             app.state.pool = None
             await app.state.rate_limiter.close()
             app.state.rate_limiter = None
@@ -47,11 +54,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.pool = None
+    app.state.storage = None
     install_error_handlers(app)
     install_middleware(app, settings)
     app.include_router(api_router, prefix=API_PREFIX)
     # Where JWKS clients look first (Supabase serves it under /auth/v1 as well).
     app.include_router(jwks_router("get_jwks"))
+    if settings.ENV == "development" and settings.STORAGE_BACKEND == "local":
+        # Read-only, so the URLs the upload endpoints return work on a laptop.
+        app.include_router(storage_dev_routes.router)
+    install_openapi(app)
     return app
 
 
