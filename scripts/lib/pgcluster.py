@@ -97,6 +97,8 @@ def free_port(preferred: int | None = None) -> int:
     candidates = [preferred, 0] if preferred else [0]
     for port in candidates:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            # As a server binds: a port whose last connections linger in TIME_WAIT is free.
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 s.bind(("127.0.0.1", port or 0))
             except OSError:
