@@ -274,15 +274,21 @@ async def change_password(
         await revoke_sessions(conn, user.id, user.session_id, "others", "password_change")
 
 
-async def delete_account(pool: Pool, kit: AuthKit, user: AuthUser, password: str) -> None:
+async def delete_account(pool: Pool, kit: AuthKit, user: AuthUser, password: str) -> str | None:
+    """Delete the account; returns the avatar path the profile pointed at (the caller
+    removes the stored object once the rows are gone)."""
     await _verified_account(pool, kit, user, password)
     async with pool.connection() as conn, conn.transaction():
         # The public side first, as the service role: profile, local profile, card and
         # calendar go (cascade); content others see survives via `on delete set null`.
         async with acting_as(conn, SERVICE_CLAIMS, method="DELETE", path="/account"):
-            await conn.execute("delete from public.profiles where id = %s", [user.id])
+            cur = await conn.execute(
+                "delete from public.profiles where id = %s returning avatar_path", [user.id]
+            )
+            row = await cur.fetchone()
         # Then the credentials; sessions, refresh tokens and lockout state cascade.
         await conn.execute("delete from private.accounts where id = %s", [user.id])
+    return row["avatar_path"] if row else None
 
 
 async def logout(pool: Pool, user: AuthUser, scope: LogoutScope) -> None:

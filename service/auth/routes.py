@@ -6,7 +6,7 @@ import hashlib
 from functools import lru_cache
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
 from service.auth import accounts
 from service.auth.deps import AuthKitDep, ClientIP, CurrentUser, RateLimiterDep
@@ -25,6 +25,7 @@ from service.auth.sessions import LogoutScope, rotate_refresh_token
 from service.core.deps import PoolDep, SettingsDep
 from service.core.errors import error_responses
 from service.core.ratelimit import Limit
+from service.uploads.routes import forget_avatar
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -168,9 +169,14 @@ async def change_password(
     responses=error_responses(401, 422),
 )
 async def delete_account(
-    body: DeleteAccountRequest, user: CurrentUser, pool: PoolDep, kit: AuthKitDep
+    request: Request, body: DeleteAccountRequest, user: CurrentUser, pool: PoolDep, kit: AuthKitDep
 ) -> Response:
-    await accounts.delete_account(pool, kit, user, body.password)
+    avatar_path = await accounts.delete_account(pool, kit, user, body.password)
+    # After the rows are gone, so a failure here can leave an orphaned file but never a
+    # profile pointing at a missing one.
+    storage = getattr(request.app.state, "storage", None)
+    if avatar_path and storage is not None:
+        await forget_avatar(storage, user.id, avatar_path)
     return Response(status_code=204)
 
 

@@ -10,6 +10,7 @@ HMAC of bucket, name and expiry.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import os
@@ -61,6 +62,10 @@ class LocalStorage:
                 await asyncio.to_thread(path.unlink, missing_ok=True)
         except OSError as exc:
             raise StorageError(f"could not remove objects of {bucket}: {exc.strerror}") from exc
+        # An object store has no empty folders: a folder whose last object went goes too.
+        for folder in {path.parent for path in paths}:
+            with contextlib.suppress(OSError):
+                await asyncio.to_thread(folder.rmdir)
 
     def public_url(self, bucket: str, name: str) -> str:
         return object_url(self.public_base, bucket, name)

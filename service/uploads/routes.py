@@ -80,6 +80,12 @@ def thumbnail_name(avatar_path: str) -> str:
     return avatar_path.removesuffix(".webp") + f"-{AVATAR_THUMBNAIL_EDGE}.webp"
 
 
+async def forget_avatar(storage: ObjectStorage, owner: uuid.UUID, avatar_path: str) -> None:
+    """Remove an avatar and its thumbnail (account deletion), if this service made them."""
+    if is_generated_avatar(avatar_path, owner):
+        await discard(storage, AVATARS, [avatar_path, thumbnail_name(avatar_path)])
+
+
 def is_generated_avatar(path: str, owner: uuid.UUID) -> bool:
     """A name this endpoint generated: `<owner>/<uuid>.webp`. The owner can write any
     `<owner>/...` into avatar_path through the Data API, so only these are ever deleted."""

@@ -256,6 +256,13 @@ export type Database = {
         }
         Relationships: [
           {
+            foreignKeyName: "conversations_last_message_sender_id_fkey"
+            columns: ["last_message_sender_id"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+          {
             foreignKeyName: "conversations_local_id_fkey"
             columns: ["local_id"]
             isOneToOne: false
