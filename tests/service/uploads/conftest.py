@@ -154,6 +154,13 @@ def error_code(response: httpx.Response) -> str:
 class S3Server:
     endpoint: str
     credentials: Credentials
+    process: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        # weed ignores SIGTERM while its servers shut down one another; SIGKILL the group.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
 
 
 def _weed() -> str:
@@ -176,9 +183,9 @@ def _wait_for_s3(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     pytest.fail(f"weed server did not start in 30 s:\n{log.read_text()[-2000:]}")
 
 
-@pytest.fixture(scope="session")
-def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
-    root = tmp_path_factory.mktemp("seaweedfs")
+@contextlib.contextmanager
+def running_s3(root: Path) -> Iterator[S3Server]:
+    """A real SeaweedFS S3 gateway on loopback with both buckets; SIGKILLed on exit."""
     creds = Credentials(
         access_key_id="localghost-test", secret_access_key=uuid.uuid4().hex, region="us-east-1"
     )
@@ -230,16 +237,20 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+    endpoint = f"http://127.0.0.1:{ports['s3.port']}"
+    server = S3Server(endpoint, creds, process)
     try:
-        endpoint = f"http://127.0.0.1:{ports['s3.port']}"
         _wait_for_s3(endpoint, process, log)
         for bucket in ("avatars", "attachments"):
             url = f"{endpoint}/{bucket}"
             response = httpx.put(url, headers=sign_request(creds, "PUT", url), timeout=10)
             assert response.status_code == 200, response.text
-        yield S3Server(endpoint, creds)
+        yield server
     finally:
-        # weed ignores SIGTERM while its servers shut down one another; SIGKILL the group.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    with running_s3(tmp_path_factory.mktemp("seaweedfs")) as server:
+        yield server

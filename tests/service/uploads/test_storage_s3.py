@@ -23,6 +23,7 @@ from tests.service.uploads.conftest import (
     UploadSettings,
     bearer,
     make_person,
+    running_s3,
 )
 from tests.service.uploads.corpus import jpeg_bytes
 
@@ -180,3 +181,41 @@ async def test_avatar_upload_end_to_end_through_s3(
     assert thumb is not None
     assert thumb.startswith(b"RIFF")
     assert len(stored) == body["bytes"]
+
+
+async def test_s3_server_down_is_503_and_nothing_half_written(
+    tmp_path: Any,
+    upload_settings: UploadSettings,
+    serve: ServeApp,
+    mint: MintToken,
+    db: psycopg.Connection[Any],
+) -> None:
+    # Its own SeaweedFS, killed mid-test: the real adapter against a real outage.
+    person = make_person(db)
+    assert person.uid is not None
+    with running_s3(tmp_path) as server:
+        settings = upload_settings(
+            STORAGE_BACKEND="s3",
+            STORAGE_S3_ENDPOINT=server.endpoint,
+            STORAGE_S3_ACCESS_KEY_ID=server.credentials.access_key_id,
+            STORAGE_S3_SECRET_ACCESS_KEY=server.credentials.secret_access_key,
+        )
+        app = create_app(settings)
+        async with serve(app) as client:
+            first = await client.post(
+                "/api/v1/uploads/avatar",
+                files={"file": ("me.jpg", jpeg_bytes(), "image/jpeg")},
+                headers=bearer(mint(person.uid)),
+            )
+            assert first.status_code == 201, first.text
+            server.stop()
+            second = await client.post(
+                "/api/v1/uploads/avatar",
+                files={"file": ("me.jpg", jpeg_bytes(), "image/jpeg")},
+                headers=bearer(mint(person.uid)),
+            )
+    assert second.status_code == 503
+    assert second.json()["error"]["code"] == "storage_unavailable"
+    # The profile still points at the avatar that was stored, not at one that never was.
+    row = db.execute("select avatar_path from public.profiles where id = %s", (person.uid,))
+    assert row.fetchone() == (first.json()["path"],)
