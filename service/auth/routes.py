@@ -25,7 +25,7 @@ from service.auth.sessions import LogoutScope, rotate_refresh_token
 from service.core.deps import PoolDep, SettingsDep
 from service.core.errors import error_responses
 from service.core.ratelimit import Limit
-from service.uploads.routes import forget_avatar
+from service.storage.avatars import forget_avatar
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

@@ -25,6 +25,13 @@ from service.core.db import SERVICE_CLAIMS, Pool, acting_as, as_user
 from service.core.deps import PoolDep, SettingsDep
 from service.core.errors import AppError, error_responses
 from service.storage import ObjectStorage, StorageError
+from service.storage.avatars import (
+    AVATAR_THUMBNAIL_EDGE,
+    AVATARS,
+    discard,
+    is_generated_avatar,
+    thumbnail_name,
+)
 from service.uploads import errors
 from service.uploads.body import read_upload
 from service.uploads.images import sanitize_image
@@ -35,10 +42,8 @@ from service.uploads.sniff import IMAGE_KINDS, SNIFF_BYTES, Kind, sniff
 logger = logging.getLogger("localghost.uploads")
 router = APIRouter(tags=["uploads"])
 
-AVATARS = "avatars"
 ATTACHMENTS = "attachments"
 AVATAR_EDGE = 1024
-AVATAR_THUMBNAIL_EDGE = 256
 ATTACHMENT_EDGE = 2048
 # Image work is CPU and memory heavy: at most this many decodes at once per process.
 CONCURRENT_DECODES = 2
@@ -66,37 +71,6 @@ async def in_worker(request: Request, func: Callable[[], T]) -> T:
         limiter = anyio.CapacityLimiter(CONCURRENT_DECODES)
         request.app.state.decode_limiter = limiter
     return await anyio.to_thread.run_sync(func, limiter=limiter)
-
-
-async def discard(storage: ObjectStorage, bucket: str, names: Sequence[str]) -> None:
-    """Best-effort delete: an orphaned object is a leak, not a reason to fail the request."""
-    try:
-        await storage.delete(bucket, names)
-    except Exception:
-        logger.warning("could not delete objects", extra={"bucket": bucket, "names": names})
-
-
-def thumbnail_name(avatar_path: str) -> str:
-    return avatar_path.removesuffix(".webp") + f"-{AVATAR_THUMBNAIL_EDGE}.webp"
-
-
-async def forget_avatar(storage: ObjectStorage, owner: uuid.UUID, avatar_path: str) -> None:
-    """Remove an avatar and its thumbnail (account deletion), if this service made them."""
-    if is_generated_avatar(avatar_path, owner):
-        await discard(storage, AVATARS, [avatar_path, thumbnail_name(avatar_path)])
-
-
-def is_generated_avatar(path: str, owner: uuid.UUID) -> bool:
-    """A name this endpoint generated: `<owner>/<uuid>.webp`. The owner can write any
-    `<owner>/...` into avatar_path through the Data API, so only these are ever deleted."""
-    folder, _, file = path.partition("/")
-    stem = file.removesuffix(".webp")
-    if folder != str(owner) or stem == file:
-        return False
-    try:
-        return str(uuid.UUID(stem)) == stem
-    except ValueError:
-        return False
 
 
 async def store(
