@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from typing import Any, LiteralString, TypeAlias
 
 from psycopg import AsyncConnection
-from psycopg.pq import TransactionStatus
+from psycopg.pq import PipelineStatus, TransactionStatus
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 
@@ -140,6 +140,29 @@ async def _transaction(
         conn.row_factory = previous_factory
 
 
+@asynccontextmanager
+async def pipelined_read(conn: AsyncConnection[Any]) -> AsyncIterator[AsyncConnection[Any]]:
+    """A read-only transaction whose statements all travel in one round trip.
+
+    `begin`, the body's statements and `commit` are queued in pipeline mode and sent
+    together; read the body's cursors after the block. Explicit statements rather than
+    `conn.transaction()`, which in pipeline mode costs about a third more client CPU for
+    the same wire traffic (measured for `GET /me`). Read-only, as PostgREST runs a GET.
+    On any error the transaction is rolled back before the connection goes back to the pool.
+    """
+    if conn.info.transaction_status != TransactionStatus.IDLE:
+        raise RuntimeError("pipelined_read needs an idle connection")
+    try:
+        async with conn.pipeline():
+            await conn.execute("begin read only")
+            yield conn
+            await conn.execute("commit")
+    except BaseException:
+        if conn.info.transaction_status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
+            await conn.rollback()
+        raise
+
+
 # Undoes the preamble inside the same transaction: back to the connection's own login role,
 # with no claims left behind for the statements that follow.
 _UNDO_PREAMBLE_SQL: LiteralString = (
@@ -162,7 +185,13 @@ async def acting_as(
     so RLS and grants still decide the public part. The role is restored on normal exit; on
     an error the caller's transaction rolls back, which discards the settings anyway.
     """
-    if conn.info.transaction_status != TransactionStatus.INTRANS:
+    status = conn.info.transaction_status
+    # In pipeline mode libpq reports ACTIVE while statements (the `begin` included) are in
+    # flight; the pipeline's `conn.transaction()` is then the caller's to have opened.
+    in_pipeline = conn.info.pipeline_status != PipelineStatus.OFF
+    if not (
+        status == TransactionStatus.INTRANS or (in_pipeline and status == TransactionStatus.ACTIVE)
+    ):
         raise RuntimeError("acting_as needs an open transaction (use `conn.transaction()`)")
     await conn.execute(*postgrest_preamble(claims, method, path))
     yield conn

@@ -9,9 +9,17 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg import AsyncConnection
+from psycopg.pq import TransactionStatus
 
 from service.core.config import Settings
-from service.core.db import Pool, as_service, as_user, create_pool, postgrest_preamble
+from service.core.db import (
+    Pool,
+    as_service,
+    as_user,
+    create_pool,
+    pipelined_read,
+    postgrest_preamble,
+)
 
 USER_CLAIMS = {"role": "authenticated", "sub": "9b2f7c1e-0000-4000-8000-000000000001"}
 PROBE = "select current_user as role, current_setting('request.jwt.claims') as claims"
@@ -123,3 +131,43 @@ async def test_commit_on_success_rollback_on_error_and_role_reset(database_url: 
         assert row is not None
         assert row[1] == "committed"
         assert row[0] != "authenticated"
+
+
+async def _fail_between_statements(conn: AsyncConnection[Any]) -> None:
+    async with pipelined_read(conn):
+        await conn.execute(*postgrest_preamble(USER_CLAIMS, "GET", "/me"))
+        raise Boom
+
+
+async def test_pipelined_read_is_one_read_only_transaction_that_ends_cleanly(pool: Pool) -> None:
+    async with pool.connection() as conn:
+        async with pipelined_read(conn):
+            await conn.execute(*postgrest_preamble(USER_CLAIMS, "GET", "/me"))
+            probe = await conn.execute(
+                "select current_user as role, current_setting('transaction_read_only') as ro"
+            )
+        assert await probe.fetchone() == {"role": "authenticated", "ro": "on"}
+        assert conn.info.transaction_status == TransactionStatus.IDLE
+        # Nothing outlives the transaction on the pooled connection.
+        after = await (await conn.execute("select current_user as role")).fetchone()
+        assert after is not None
+        assert after["role"] != "authenticated"
+
+        # A write is refused (read only), and the failure leaves the connection idle.
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            async with pipelined_read(conn):
+                await conn.execute("create temporary table lg_never (x int)")
+        assert conn.info.transaction_status == TransactionStatus.IDLE
+        # So does an error raised by the caller between statements.
+        with pytest.raises(Boom):
+            await _fail_between_statements(conn)
+        assert conn.info.transaction_status == TransactionStatus.IDLE
+        row = await (await conn.execute("select current_user as role")).fetchone()
+        assert row == after
+
+
+async def test_pipelined_read_needs_an_idle_connection(pool: Pool) -> None:
+    async with pool.connection() as conn, conn.transaction():
+        with pytest.raises(RuntimeError, match="idle"):
+            async with pipelined_read(conn):
+                pass
