@@ -35,14 +35,16 @@ def invalid_refresh_token() -> AppError:
 
 
 async def start_session(conn: AsyncConnection[Any], account_id: uuid.UUID) -> tuple[uuid.UUID, str]:
-    """A new session and its first refresh token (call inside the caller's transaction)."""
-    cur = await conn.execute(
-        "insert into private.sessions (account_id) values (%s) returning id", [account_id]
-    )
-    row = await cur.fetchone()
-    assert row is not None
-    session_id: uuid.UUID = row["id"]
+    """A new session and its first refresh token (call inside the caller's transaction).
+
+    The id is made here rather than by the column default, so nothing needs reading back and
+    the statements can travel in the caller's pipeline.
+    """
+    session_id = uuid.uuid4()
     token = new_refresh_token()
+    await conn.execute(
+        "insert into private.sessions (id, account_id) values (%s, %s)", [session_id, account_id]
+    )
     await conn.execute(
         "insert into private.refresh_tokens (session_id, token_hash) values (%s, %s)",
         [session_id, refresh_token_digest(token)],
