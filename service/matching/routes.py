@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query
 from psycopg import errors as pg_errors
 
 from service.auth.deps import CurrentUser
-from service.core.db import as_user
+from service.core.db import pipelined_read, postgrest_preamble
 from service.core.deps import PoolDep
 from service.core.errors import AppError, error_responses
 from service.matching import cursor as cursors
@@ -132,10 +132,14 @@ async def list_matches(
         "as_of": as_of,
     }
     try:
-        async with as_user(
-            pool, user.claims, read_only=True, method="GET", path="/api/v1/matches"
-        ) as conn:
-            rows = await (await conn.execute(_MATCH_SQL, params)).fetchall()
+        # One round trip: begin (read only, as PostgREST runs a GET), the caller's preamble,
+        # the ranking, commit.
+        preamble, preamble_params = postgrest_preamble(user.claims, "GET", "/api/v1/matches")
+        async with pool.connection() as conn:
+            async with pipelined_read(conn):
+                await conn.execute(preamble, preamble_params)
+                ranked = await conn.execute(_MATCH_SQL, params)
+            rows = await ranked.fetchall()
     except pg_errors.InvalidParameterValue as exc:
         code = exc.diag.message_detail
         if code not in CLIENT_ERROR_CODES:

@@ -536,6 +536,9 @@ export type Database = {
           rating_count: number
           response_rate: number | null
           response_rate_float: number | null
+          unit_x: number | null
+          unit_y: number | null
+          unit_z: number | null
           updated_at: string
           verified: boolean
         }
@@ -565,6 +568,9 @@ export type Database = {
           rating_count: number
           response_rate?: number | null
           response_rate_float?: number | null
+          unit_x?: number | null
+          unit_y?: number | null
+          unit_z?: number | null
           updated_at?: string
           verified: boolean
         }
@@ -594,6 +600,9 @@ export type Database = {
           rating_count?: number
           response_rate?: number | null
           response_rate_float?: number | null
+          unit_x?: number | null
+          unit_y?: number | null
+          unit_z?: number | null
           updated_at?: string
           verified?: boolean
         }

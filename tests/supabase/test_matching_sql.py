@@ -109,6 +109,69 @@ def test_radius_uses_the_rounded_card_location(tx: psycopg.Connection[Any]) -> N
     assert ids(rank_in_tx(tx, me, **east, radius_km=60)) == [antimeridian]
 
 
+def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """The great-circle distance the bench's Python baseline uses (R = 6371.0088 km)."""
+    h = (
+        math.sin(math.radians(lat2 - lat1) / 2) ** 2
+        + math.cos(math.radians(lat1))
+        * math.cos(math.radians(lat2))
+        * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(h)))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    lat=st.floats(-89.5, 89.5),
+    lon=st.floats(-180, 180),
+    radius=st.floats(0.5, 200),
+    offsets=st.lists(
+        st.tuples(st.floats(-1.6, 1.6), st.floats(-1.6, 1.6)), min_size=1, max_size=12
+    ),
+)
+def test_radius_search_is_exactly_the_great_circle_distance(
+    conn: psycopg.Connection[Any],
+    lat: float,
+    lon: float,
+    radius: float,
+    offsets: list[tuple[float, float]],
+) -> None:
+    """Latitude bands, longitude ranges and the chord test return exactly the locals whose
+    rounded position lies within the radius, near poles and across the antimeridian too."""
+    reach = math.degrees(radius / 6371.0088)
+    places = []
+    for dy, dx in offsets:
+        p_lat = max(-90.0, min(90.0, lat + dy * reach))
+        widen = max(math.cos(math.radians(lat)), 0.05)
+        p_lon = (lon + dx * reach / widen + 180) % 360 - 180
+        places.append((p_lat, p_lon))
+    with conn.transaction(force_rollback=True):
+        me = make_traveler(conn)
+        expected = set()
+        for p_lat, p_lon in places:
+            uid = make_local(conn, city=city(), lat=p_lat, lon=p_lon)
+            distance = _haversine_km(lat, lon, round(p_lat, 2), round(p_lon, 2))
+            if abs(distance - radius) < 1e-6:
+                continue  # on the circle: either answer is right within rounding
+            if distance <= radius:
+                expected.add(uid)
+        at = {"city": None, "lat": lat, "lon": lon, "radius_km": radius, "limit": 100}
+        found = set(ids(rank_in_tx(conn, me, **at)))
+        assert found == expected
+
+
+def test_subnormal_coordinates_and_radius_are_rounded_not_errors(
+    tx: psycopg.Connection[Any],
+) -> None:
+    me = make_traveler(tx)
+    origin = make_local(tx, city=city(), lat=0.0, lon=0.0)
+    tiny = 5e-324
+    assert ids(rank_in_tx(tx, me, city=None, lat=tiny, lon=-tiny, radius_km=1)) == [origin]
+    with pytest.raises(psycopg.errors.InvalidParameterValue) as refused:
+        rank_in_tx(tx, me, city=None, lat=0.0, lon=0.0, radius_km=tiny)
+    assert refused.value.diag.message_detail == "radius_out_of_range"
+
+
 def test_city_and_radius_together_means_both(tx: psycopg.Connection[Any]) -> None:
     c = city()
     me = make_traveler(tx)

@@ -174,6 +174,7 @@ def _forged(**body: Any) -> str:
         ({"lat": 38.7, "lon": -9.1, "radius_km": 0}, "radius_out_of_range"),
         ({"lat": 38.7, "lon": -9.1, "radius_km": 500}, "radius_out_of_range"),
         ({"lat": 38.7, "lon": -9.1, "radius_km": "nan"}, "radius_out_of_range"),
+        ({"lat": 38.7, "lon": -9.1, "radius_km": "5e-324"}, "radius_out_of_range"),
         ({}, "missing_location"),
         ({"city": "  "}, "missing_location"),
         ({"lat": 38.7}, "missing_location"),
