@@ -159,12 +159,6 @@ declare
     w_top_n double precision;
 begin
     -- Input -------------------------------------------------------------------------
-    -- Coordinates to a millionth of a degree (11 cm) and the radius to the metre: finer is
-    -- noise, and a subnormal input (5e-324) would make float arithmetic underflow, which
-    -- Postgres reports as an error rather than rounding to zero.
-    p_lat := round(p_lat::numeric, 6)::double precision;
-    p_lon := round(p_lon::numeric, 6)::double precision;
-    p_radius_km := round(p_radius_km::numeric, 3)::double precision;
     if _city is null and (p_lat is null or p_lon is null) then
         raise exception 'say where: a city, or lat and lon'
             using errcode = '22023', detail = 'missing_location';
@@ -175,6 +169,16 @@ begin
             using errcode = '22023', detail = 'invalid_location';
     end if;
     if p_radius_km is not null and (p_radius_km <= 0 or p_radius_km > 200) then
+        raise exception 'radius_km must lie in (0, 200]'
+            using errcode = '22023', detail = 'radius_out_of_range';
+    end if;
+    -- Now that they are in range: coordinates to a millionth of a degree (11 cm) and the
+    -- radius to the metre. Finer is noise, and a subnormal input (5e-324) would make float
+    -- arithmetic underflow, which Postgres reports as an error rather than rounding to 0.
+    p_lat := round(p_lat::numeric, 6)::double precision;
+    p_lon := round(p_lon::numeric, 6)::double precision;
+    p_radius_km := round(p_radius_km::numeric, 3)::double precision;
+    if p_radius_km = 0 then
         raise exception 'radius_km must lie in (0, 200]'
             using errcode = '22023', detail = 'radius_out_of_range';
     end if;

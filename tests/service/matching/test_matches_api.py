@@ -175,6 +175,7 @@ def _forged(**body: Any) -> str:
         ({"lat": 38.7, "lon": -9.1, "radius_km": 500}, "radius_out_of_range"),
         ({"lat": 38.7, "lon": -9.1, "radius_km": "nan"}, "radius_out_of_range"),
         ({"lat": 38.7, "lon": -9.1, "radius_km": "5e-324"}, "radius_out_of_range"),
+        ({"lat": 38.7, "lon": -9.1, "radius_km": "-1.7976931348623155e308"}, "radius_out_of_range"),
         ({}, "missing_location"),
         ({"city": "  "}, "missing_location"),
         ({"lat": 38.7}, "missing_location"),
