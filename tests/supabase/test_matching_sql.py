@@ -597,7 +597,9 @@ def test_room_for_the_group_scores_higher(
     roomier = {**base, "max_group_size": base["max_group_size"] + extra}
     a, b = _scores(conn, wishes, base, roomier)
     assert b["score"] > a["score"]
-    assert float(b["reasons"]["reciprocal"]) > float(a["reasons"]["reciprocal"])
+    # Reasons are rounded to 4 decimals; one more seat in a large group can move the
+    # reciprocal term by less than that (hypothesis found 0.0532 against 0.0532).
+    assert float(b["reasons"]["reciprocal"]) >= float(a["reasons"]["reciprocal"])
 
 
 @PROPERTY
