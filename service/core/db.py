@@ -8,11 +8,13 @@ harness and the service cannot drift apart.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, LiteralString, TypeAlias
 
+import psycopg
 from psycopg import AsyncConnection
 from psycopg.pq import PipelineStatus, TransactionStatus
 from psycopg.rows import DictRow, dict_row
@@ -159,7 +161,10 @@ async def pipelined_read(conn: AsyncConnection[Any]) -> AsyncIterator[AsyncConne
             await conn.execute("commit")
     except BaseException:
         if conn.info.transaction_status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
-            await conn.rollback()
+            # A broken connection cannot roll back; the pool discards it, and the error
+            # that got us here is the one to report.
+            with contextlib.suppress(psycopg.Error):
+                await conn.rollback()
         raise
 
 

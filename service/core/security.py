@@ -78,7 +78,12 @@ class Passwords:
         """(matches, new hash when the stored one used other parameters, else None)."""
         try:
             parameters = extract_parameters(stored_hash)
-            if parameters.type is Type.ID and parameters.parallelism == 1:
+            # libsodium reads argon2id version 1.3 (v=19) with one lane; argon2-cffi the rest.
+            if (
+                parameters.type is Type.ID
+                and parameters.version == 19
+                and parameters.parallelism == 1
+            ):
                 pwhash.argon2id.verify(stored_hash.encode("ascii"), password.encode())
             else:
                 self.hasher.verify(stored_hash, password)

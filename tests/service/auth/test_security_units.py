@@ -15,7 +15,7 @@ from typing import Any
 
 import jwt
 import pytest
-from argon2 import PasswordHasher, Type, extract_parameters
+from argon2 import PasswordHasher, Type, extract_parameters, low_level
 from nacl import pwhash
 
 from service.core.config import Settings
@@ -82,6 +82,24 @@ def test_a_hash_with_more_lanes_verifies_and_is_upgraded_to_the_configured_cost(
     assert upgraded.startswith("$argon2id$v=19$m=1024,t=1,p=1$")
     assert passwords.verify(upgraded, PASSWORD) == (True, None)
     assert passwords.verify(stored, "not the password") == (False, None)
+
+
+def test_an_argon2_version_1_0_hash_verifies_and_is_upgraded() -> None:
+    old = low_level.hash_secret(
+        PASSWORD.encode(),
+        b"sixteen byte salt",
+        time_cost=1,
+        memory_cost=1024,
+        parallelism=1,
+        hash_len=32,
+        type=Type.ID,
+        version=16,
+    ).decode()
+    assert old.startswith("$argon2id$v=16$")
+    ok, upgraded = Passwords(settings()).verify(old, PASSWORD)
+    assert ok
+    assert upgraded is not None
+    assert upgraded.startswith("$argon2id$v=19$m=1024,t=1,p=1$")
 
 
 def test_a_multi_lane_setting_hashes_with_argon2_cffi() -> None:
