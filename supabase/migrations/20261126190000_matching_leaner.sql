@@ -69,7 +69,6 @@ create index local_cards_match_area_idx on public.local_cards (
     response_rate_float, available, languages_mask, expertise_mask
 ) where accepting_requests;
 
-
 drop function public.match_locals(
     date, date, integer, text, double precision, double precision, double precision,
     text[], text[], integer, integer, double precision, uuid, date
