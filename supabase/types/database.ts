@@ -520,6 +520,7 @@ export type Database = {
           expertise: string[]
           expertise_group: number
           expertise_mask: unknown
+          free_until: string | null
           full_name: string
           headline: string | null
           hourly_rate_cents: number | null
@@ -552,6 +553,7 @@ export type Database = {
           expertise: string[]
           expertise_group?: number
           expertise_mask?: unknown
+          free_until?: string | null
           full_name: string
           headline?: string | null
           hourly_rate_cents?: number | null
@@ -584,6 +586,7 @@ export type Database = {
           expertise?: string[]
           expertise_group?: number
           expertise_mask?: unknown
+          free_until?: string | null
           full_name?: string
           headline?: string | null
           hourly_rate_cents?: number | null

@@ -95,6 +95,22 @@ def test_adjacent_windows_cover_a_trip_across_them(tx: psycopg.Connection[Any]) 
     assert ids(rank_in_tx(tx, me, city=c)) == [split]
 
 
+def test_a_trip_may_end_on_the_last_free_day_but_not_after(tx: psycopg.Connection[Any]) -> None:
+    """The index range on free_until is inclusive: the edge of the calendar, both ways."""
+    c = city()
+    me = make_traveler(tx)
+    lia = make_local(tx, city=c, available=[(date(2030, 7, 1), date(2030, 7, 10))])
+    for where in ({"city": c}, {"city": None, "lat": 38.72, "lon": -9.14, "radius_km": 1}):
+        on_the_day = rank_in_tx(
+            tx, me, **where, starts_on=date(2030, 7, 5), ends_on=date(2030, 7, 9)
+        )
+        a_day_late = rank_in_tx(
+            tx, me, **where, starts_on=date(2030, 7, 5), ends_on=date(2030, 7, 10)
+        )
+        assert lia in ids(on_the_day)
+        assert lia not in ids(a_day_late)
+
+
 def test_radius_uses_the_rounded_card_location(tx: psycopg.Connection[Any]) -> None:
     me = make_traveler(tx)
     # Somewhere empty: 10.0 N, 170.0 E; one degree of latitude is ~111.2 km.
@@ -657,7 +673,7 @@ def test_card_keeps_the_matching_columns(tx: psycopg.Connection[Any]) -> None:
 
     def card() -> tuple[Any, ...]:
         row = tx.execute(
-            "select available::text, last_active_on,"
+            "select available::text, last_active_on, free_until,"
             " languages_mask = private.vocabulary_mask('language', '{en,pt}'),"
             " expertise_mask = private.vocabulary_mask('expertise', '{food,wine}')"
             " from public.local_cards where profile_id = %s",
@@ -666,19 +682,28 @@ def test_card_keeps_the_matching_columns(tx: psycopg.Connection[Any]) -> None:
         assert row is not None
         return tuple(row)
 
-    assert card() == ("{[2030-07-01,2030-07-10)}", date(2030, 5, 29), True, True)
+    assert card() == (
+        "{[2030-07-01,2030-07-10)}",
+        date(2030, 5, 29),
+        date(2030, 7, 9),  # free_until: the last free day
+        True,
+        True,
+    )
     tx.execute(
         "insert into public.local_availability (local_id, during)"
         " values (%s, daterange('2030-07-10', '2030-07-20'))",
         (lia,),
     )
     assert card()[0] == "{[2030-07-01,2030-07-20)}"
+    assert card()[2] == date(2030, 7, 19)
     tx.execute(
         "delete from public.local_availability"
         " where local_id = %s and lower(during) = '2030-07-01'",
         (lia,),
     )
     assert card()[0] == "{[2030-07-10,2030-07-20)}"
+    tx.execute("delete from public.local_availability where local_id = %s", (lia,))
+    assert card()[:3] == ("{}", date(2030, 5, 29), None)  # never free: no index range
 
 
 def test_card_keeps_the_ranking_copies_of_its_fields(tx: psycopg.Connection[Any]) -> None:
