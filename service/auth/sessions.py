@@ -91,18 +91,20 @@ async def rotate_refresh_token(
         if row is None or row["revoked"] or row["expired"]:
             outcome = "invalid"
         elif row["used_at"] is None:
-            await conn.execute(
-                "update private.refresh_tokens set used_at = now() where id = %s", [row["id"]]
-            )
-            await conn.execute(
-                "insert into private.refresh_tokens (session_id, parent_id, token_hash)"
-                " values (%s, %s, %s)",
-                [row["session_id"], row["id"], child_digest],
-            )
-            await conn.execute(
-                "update private.sessions set refreshed_at = now() where id = %s",
-                [row["session_id"]],
-            )
+            # The three writes travel together (one round trip, then the commit).
+            async with conn.pipeline():
+                await conn.execute(
+                    "update private.refresh_tokens set used_at = now() where id = %s", [row["id"]]
+                )
+                await conn.execute(
+                    "insert into private.refresh_tokens (session_id, parent_id, token_hash)"
+                    " values (%s, %s, %s)",
+                    [row["session_id"], row["id"], child_digest],
+                )
+                await conn.execute(
+                    "update private.sessions set refreshed_at = now() where id = %s",
+                    [row["session_id"]],
+                )
             outcome = Rotation(row["account_id"], row["session_id"], child, grace=False)
         else:
             current = await (

@@ -190,12 +190,13 @@ async def acting_as(
     so RLS and grants still decide the public part. The role is restored on normal exit; on
     an error the caller's transaction rolls back, which discards the settings anyway.
     """
-    status = conn.info.transaction_status
-    # In pipeline mode libpq reports ACTIVE while statements (the `begin` included) are in
-    # flight; the pipeline's `conn.transaction()` is then the caller's to have opened.
-    in_pipeline = conn.info.pipeline_status != PipelineStatus.OFF
-    if not (
-        status == TransactionStatus.INTRANS or (in_pipeline and status == TransactionStatus.ACTIVE)
+    # Outside pipeline mode the connection knows. In it, libpq's status says ACTIVE while
+    # statements are in flight and IDLE after a mid-pipeline fetch even with a `begin`
+    # still open (seen here), so there the transaction is the caller's to have opened
+    # (`pipelined_read`, or `conn.pipeline()` with `conn.transaction()`).
+    if (
+        conn.info.pipeline_status == PipelineStatus.OFF
+        and conn.info.transaction_status != TransactionStatus.INTRANS
     ):
         raise RuntimeError("acting_as needs an open transaction (use `conn.transaction()`)")
     await conn.execute(*postgrest_preamble(claims, method, path))
