@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import weakref
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, LiteralString, TypeAlias
@@ -142,6 +143,10 @@ async def _transaction(
         conn.row_factory = previous_factory
 
 
+# Connections inside pipelined_read's transaction (see acting_as).
+_PIPELINED_READS: weakref.WeakSet[AsyncConnection[Any]] = weakref.WeakSet()
+
+
 @asynccontextmanager
 async def pipelined_read(conn: AsyncConnection[Any]) -> AsyncIterator[AsyncConnection[Any]]:
     """A read-only transaction whose statements all travel in one round trip.
@@ -157,7 +162,11 @@ async def pipelined_read(conn: AsyncConnection[Any]) -> AsyncIterator[AsyncConne
     try:
         async with conn.pipeline():
             await conn.execute("begin read only")
-            yield conn
+            _PIPELINED_READS.add(conn)
+            try:
+                yield conn
+            finally:
+                _PIPELINED_READS.discard(conn)
             await conn.execute("commit")
     except BaseException:
         if conn.info.transaction_status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
@@ -190,14 +199,15 @@ async def acting_as(
     so RLS and grants still decide the public part. The role is restored on normal exit; on
     an error the caller's transaction rolls back, which discards the settings anyway.
     """
-    # Outside pipeline mode the connection knows. In it, libpq's status says ACTIVE while
-    # statements are in flight and IDLE after a mid-pipeline fetch even with a `begin`
-    # still open (seen here), so there the transaction is the caller's to have opened
-    # (`pipelined_read`, or `conn.pipeline()` with `conn.transaction()`).
-    if (
-        conn.info.pipeline_status == PipelineStatus.OFF
-        and conn.info.transaction_status != TransactionStatus.INTRANS
-    ):
+    status = conn.info.transaction_status
+    if conn.info.pipeline_status == PipelineStatus.OFF:
+        in_transaction = status == TransactionStatus.INTRANS
+    else:
+        # libpq's status is not reliable in pipeline mode: ACTIVE while statements are in
+        # flight, and IDLE after a mid-pipeline fetch even with a `begin` still open (seen
+        # here). pipelined_read says for itself that its transaction is open.
+        in_transaction = status == TransactionStatus.ACTIVE or conn in _PIPELINED_READS
+    if not in_transaction:
         raise RuntimeError("acting_as needs an open transaction (use `conn.transaction()`)")
     await conn.execute(*postgrest_preamble(claims, method, path))
     yield conn
