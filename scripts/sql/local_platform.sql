@@ -104,9 +104,13 @@ alter table auth.users enable row level security;
 grant select on auth.users to postgres;
 
 -- Exactly Supabase's bodies: the legacy per-claim setting wins over the JSON claims.
+-- And Supabase's attributes: plain `language sql stable`, no SET clause. A function with a
+-- SET clause is never inlined, so every `(select auth.uid())` in a policy or a function
+-- would run as a separate SQL-function call (parsed again for each statement); without
+-- one, the planner folds the body into the calling statement as Supabase's does.
+-- Unqualified names still resolve here: pg_catalog is searched whatever the path.
 create or replace function auth.uid() returns uuid
 language sql stable
-set search_path = ''
 as $$
     select coalesce(
         nullif(current_setting('request.jwt.claim.sub', true), ''),
@@ -116,7 +120,6 @@ $$;
 
 create or replace function auth.role() returns text
 language sql stable
-set search_path = ''
 as $$
     select coalesce(
         nullif(current_setting('request.jwt.claim.role', true), ''),
@@ -126,7 +129,6 @@ $$;
 
 create or replace function auth.email() returns text
 language sql stable
-set search_path = ''
 as $$
     select coalesce(
         nullif(current_setting('request.jwt.claim.email', true), ''),
@@ -136,7 +138,6 @@ $$;
 
 create or replace function auth.jwt() returns jsonb
 language sql stable
-set search_path = ''
 as $$
     select coalesce(
         nullif(current_setting('request.jwt.claim', true), ''),
@@ -257,9 +258,9 @@ alter table realtime.messages owner to supabase_realtime_admin;
 alter table realtime.messages enable row level security;
 grant select, insert, update on realtime.messages to anon, authenticated, service_role, postgres;
 
+-- As on Supabase, no SET clause (inlinable into the policies that call it; see auth.uid).
 create or replace function realtime.topic() returns text
 language sql stable
-set search_path = ''
 as $$
     select nullif(current_setting('realtime.topic', true), '')::text
 $$;

@@ -42,3 +42,26 @@ def test_private_schema_is_not_exposed_but_usable_by_policies(db: psycopg.Connec
         " has_table_privilege('anon', 'private.accounts', 'select')"
     ).fetchall()
     assert rows == [(True, False, False)]
+
+
+@pytest.mark.parametrize(
+    ("call", "inlined"),
+    [
+        ("auth.uid()", "request.jwt.claim.sub"),
+        ("auth.role()", "request.jwt.claim.role"),
+        ("auth.email()", "request.jwt.claim.email"),
+        ("auth.jwt()", "request.jwt.claim'"),
+        ("realtime.topic()", "realtime.topic"),
+    ],
+)
+def test_platform_helpers_inline_like_supabase(
+    db: psycopg.Connection[Any], call: str, inlined: str
+) -> None:
+    # Supabase declares them plain `language sql stable`; a SET clause on the local copies
+    # would stop the planner from folding them into policies and make every call a separate
+    # SQL-function execution here but not in production.
+    plan = "\n".join(
+        r[0] for r in db.execute(f"explain (verbose, costs off) select {call}".encode())
+    )
+    assert inlined in plan
+    assert call not in plan
