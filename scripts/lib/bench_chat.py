@@ -23,7 +23,9 @@ What it does, in one run:
   per insert as PostgREST does), then the same inserts as superuser with
   `session_replication_role = replica` (no user triggers, and no foreign-key checks).
 - `EXPLAIN (ANALYZE, BUFFERS)` of the statements inside inbox() and message_history() as
-  `authenticated`, captured with auto_explain (the functions are not inlined: SET search_path).
+  `authenticated`, captured with auto_explain (the functions are not inlined: SET search_path),
+  and whether any of them evaluates auth.uid() per row (a bare call, inlined into a filter)
+  rather than once (`(select auth.uid())`, an InitPlan).
 
 Client: psycopg 3, sync, server-side prepared statements (`prepare=True`), as PostgREST uses
 prepared statements by default. The last line printed is one JSON object with every figure.
@@ -680,6 +682,17 @@ def _walk(plan: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
         yield from _walk(child)
 
 
+# Plan fields a node evaluates once per row it reads or joins.
+_PER_ROW_FIELDS = ("Filter", "Index Cond", "Recheck Cond", "Join Filter", "Hash Cond")
+
+
+def _uid_per_row(node: Mapping[str, Any]) -> bool:
+    """Whether the node evaluates auth.uid() per row. auth.uid() is inlined (as on Supabase),
+    so a bare call shows as its body, current_setting('request.jwt.claim.sub', ...), in a
+    filter; `(select auth.uid())` becomes an InitPlan evaluated once, seen as $n there."""
+    return any("request.jwt.claim" in str(node.get(field, "")) for field in _PER_ROW_FIELDS)
+
+
 def explain_requests(url: str, requests: Sequence[Request]) -> dict[str, dict[str, Any]]:
     """Plans of the statements each request runs, nested ones included (auto_explain)."""
     messages: list[str] = []
@@ -708,7 +721,6 @@ def explain_requests(url: str, requests: Sequence[Request]) -> dict[str, dict[st
             messages.clear()
             r.run(conn)
             statements: list[dict[str, Any]] = []
-            uid_calls = 0
             for message in messages:
                 start = message.find("{")
                 if "plan:" not in message or start < 0:
@@ -717,9 +729,6 @@ def explain_requests(url: str, requests: Sequence[Request]) -> dict[str, dict[st
                 text = " ".join(str(doc.get("Query Text", "")).split())
                 if text.startswith("select set_config('search_path'"):
                     continue  # the preamble itself
-                if "current_setting('request.jwt.claim.sub'" in text:
-                    uid_calls += 1  # auth.uid(): not inlined (SET search_path), one per call
-                    continue
                 nodes = list(_walk(doc["Plan"]))
                 statements.append(
                     {
@@ -732,6 +741,7 @@ def explain_requests(url: str, requests: Sequence[Request]) -> dict[str, dict[st
                         "actual_ms": round(float(doc["Plan"].get("Actual Total Time", 0.0)), 3),
                         "shared_hit": int(doc["Plan"].get("Shared Hit Blocks", 0)),
                         "shared_read": int(doc["Plan"].get("Shared Read Blocks", 0)),
+                        "auth_uid_per_row": any(_uid_per_row(n) for n in nodes),
                     }
                 )
             out[r.label] = {
@@ -739,7 +749,7 @@ def explain_requests(url: str, requests: Sequence[Request]) -> dict[str, dict[st
                 "node_types": sorted({t for s in statements for t in s["node_types"]}),
                 "indexes": sorted({i for s in statements for i in s["indexes"]}),
                 "seq_scans": sorted({t for s in statements for t in s["seq_scans"]}),
-                "auth_uid_calls": uid_calls,
+                "auth_uid_per_row": any(s["auth_uid_per_row"] for s in statements),
             }
     return out
 
@@ -1011,7 +1021,7 @@ def run(args: argparse.Namespace, database_url: str) -> dict[str, Any]:
         )
     for label, plan in {**plans, **base_plans}.items():
         say(f"plan {label} (EXPLAIN ANALYZE, BUFFERS via auto_explain, nested statements):")
-        say(f"    auth.uid() executions: {plan['auth_uid_calls']}")
+        say(f"    auth.uid() evaluated per row: {'yes' if plan['auth_uid_per_row'] else 'no'}")
         for st in plan["statements"]:
             say(
                 f"    {st['actual_ms']:.3f} ms, buffers hit {st['shared_hit']} read"
