@@ -17,8 +17,9 @@
 - Baseline: the same request answered the way a service without SQL ranking would: the
   place's cards fetched into Python (same city/radius index), hard filters, scoring with the
   same formula and weights, diversity and paging there. Ratio = baseline p50 / ours p50
-  over the same queries. A second, kinder baseline keeps the hard filters in SQL and only
-  scores in Python (`ratio_vs_filtered_in_sql_p50`). Both must return our exact page.
+  over the same queries, timed in alternating blocks of 20 (ours, then the baselines). A
+  second, kinder baseline keeps the hard filters in SQL and only scores in Python
+  (`ratio_vs_filtered_in_sql_p50`). Both must return our exact page.
 - Quality: `scripts.lib.matching_eval` (NDCG@10: ours, sort-by-rating, random).
 
 Without `--db-url` the bench runs on a throwaway cluster; with it, on a new database it
@@ -51,6 +52,7 @@ from scripts.lib.pgcluster import throwaway_cluster
 from service.core.db import postgrest_preamble
 
 PAGE = 20
+BLOCK = 20  # queries per alternating block of ours / baseline timing
 EARTH_RADIUS_KM = 6371.0088
 
 MATCH_SQL = (
@@ -720,15 +722,28 @@ def run_bench(
         pairs = [(rng.choice(world.travelers), q) for q in queries]
         for traveler, query in pairs[:20]:  # warm-up: caches, plans
             rank_in_sql(conn, traveler, query)
-        say(f"ranking in SQL x{samples} (read-only transaction, PostgREST preamble, page of 20)")
-        load_before = os.getloadavg()[0]
-        ours = timed(pairs, lambda p: rank_in_sql(conn, p[0], p[1]))
         weights = load_weights(conn)
-        say(f"baselines (ranking in Python) x{baseline_samples}")
         base_pairs = pairs[:baseline_samples]
-        baseline = timed(base_pairs, lambda p: rank_in_python(conn, p[0], p[1], weights))
-        filtered = timed(base_pairs, lambda p: rank_in_python_filtered(conn, p[0], p[1], weights))
-        ours_same = [ours[i] for i in range(len(base_pairs))]
+        say(
+            f"ranking in SQL x{samples} (read-only transaction, PostgREST preamble, page of 20);"
+            f" the first {baseline_samples} in blocks of {BLOCK} alternating with the baselines"
+            " (ranking in Python)"
+        )
+        load_before = os.getloadavg()[0]
+        # In blocks of BLOCK queries (ours, then both baselines on the same queries), so that
+        # the ratio compares the same queries at nearly the same moment: on a shared machine
+        # speed drifts by tens of percent over a minute. Not query by query: each method then
+        # runs on caches the other has just flushed.
+        ours: list[float] = []
+        baseline: list[float] = []
+        filtered: list[float] = []
+        for start in range(0, len(base_pairs), BLOCK):
+            block = base_pairs[start : start + BLOCK]
+            ours += timed(block, lambda p: rank_in_sql(conn, p[0], p[1]))
+            baseline += timed(block, lambda p: rank_in_python(conn, p[0], p[1], weights))
+            filtered += timed(block, lambda p: rank_in_python_filtered(conn, p[0], p[1], weights))
+        ours_same = list(ours)
+        ours += timed(pairs[len(base_pairs) :], lambda p: rank_in_sql(conn, p[0], p[1]))
         checked = base_pairs[:10]
         agree = sum(
             [r["profile_id"] for r in rank_in_sql(conn, t, q)]

@@ -269,7 +269,7 @@ def our_ranking(conn: psycopg.Connection[Any], traveler: HiddenTraveler) -> list
         with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
             cur.execute(*postgrest_preamble(claims, "GET", "/api/v1/matches"))
             cur.execute(
-                "select profile_id, score, tier, card from public.match_locals("
+                "select profile_id, score, tier, rating_avg, rating_count from public.match_locals("
                 " %s, %s, %s, %s, p_languages => %s, p_interests => %s, p_limit => 100,"
                 " p_after_tier => %s, p_after_score => %s, p_after_id => %s, p_as_of => %s)",
                 (
@@ -321,8 +321,8 @@ def run_eval(url: str, *, size: str = "full", seed: int = 2031) -> dict[str, Any
                 for r in sorted(
                     rows,
                     key=lambda r: (
-                        -(r["card"]["rating_avg"] or 0),
-                        -r["card"]["rating_count"],
+                        -(r["rating_avg"] or 0),
+                        -r["rating_count"],
                         str(r["profile_id"]),
                     ),
                 )

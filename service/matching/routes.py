@@ -8,6 +8,7 @@ inputs are invalid, is the SQL function's.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any, LiteralString
 
@@ -40,14 +41,45 @@ CLIENT_ERROR_CODES = frozenset(
     }
 )
 
+# The signals, in the order the reasons list them; each is a `reason_<name>` column.
+REASONS = (
+    "interest",
+    "language",
+    "rating",
+    "response_rate",
+    "response_time",
+    "activity",
+    "reciprocal",
+    "new_local",
+    "open_requests",
+)
+CARD_FIELDS = tuple(LocalCard.model_fields)
+
 _MATCH_SQL: LiteralString = (
-    "select profile_id, score, tier, reasons, matched, card from public.match_locals("
+    "select * from public.match_locals("
     "p_starts_on => %(starts_on)s, p_ends_on => %(ends_on)s, p_group_size => %(group_size)s,"
     " p_city => %(city)s, p_lat => %(lat)s, p_lon => %(lon)s, p_radius_km => %(radius_km)s,"
     " p_languages => %(languages)s, p_interests => %(interests)s, p_limit => %(limit)s,"
     " p_after_tier => %(after_tier)s, p_after_score => %(after_score)s,"
     " p_after_id => %(after_id)s, p_as_of => %(as_of)s)"
 )
+
+
+def to_match(row: Mapping[str, Any], languages: list[str], interests: list[str]) -> Match:
+    """One ranked row (plain columns) as the API shows it: the card, the score and each
+    reason rounded to 4 places, and which of the requested languages and interests the
+    local has."""
+    local = LocalCard.model_validate({name: row[name] for name in CARD_FIELDS})
+    return Match(
+        local=local,
+        score=round(float(row["score"]), 4),
+        reasons={name: round(float(row[f"reason_{name}"]), 4) for name in REASONS},
+        matched=Matched(
+            languages=sorted(set(local.languages).intersection(languages)),
+            interests=sorted(set(local.expertise).intersection(interests)),
+            open_requests=int(row["open_requests"]),
+        ),
+    )
 
 
 def split_list(values: list[str] | None) -> list[str]:
@@ -160,14 +192,6 @@ async def list_matches(
             )
         )
     return MatchPage(
-        results=[
-            Match(
-                local=LocalCard.model_validate(row["card"]),
-                score=round(float(row["score"]), 4),
-                reasons={k: float(v) for k, v in row["reasons"].items()},
-                matched=Matched.model_validate(row["matched"]),
-            )
-            for row in page
-        ],
+        results=[to_match(row, langs, tags) for row in page],
         next_cursor=next_cursor,
     )

@@ -1270,12 +1270,38 @@ export type Database = {
           p_starts_on: string
         }
         Returns: {
-          card: Json
-          matched: Json
+          accepting_requests: boolean
+          avatar_path: string
+          city: string
+          country_code: string
+          currency: string
+          expertise: string[]
+          full_name: string
+          headline: string
+          hourly_rate_cents: number
+          languages: string[]
+          last_active_on: string
+          latitude: number
+          longitude: number
+          max_group_size: number
+          median_response_minutes: number
+          open_requests: number
           profile_id: string
-          reasons: Json
+          rating_avg: number
+          rating_count: number
+          reason_activity: number
+          reason_interest: number
+          reason_language: number
+          reason_new_local: number
+          reason_open_requests: number
+          reason_rating: number
+          reason_reciprocal: number
+          reason_response_rate: number
+          reason_response_time: number
+          response_rate: number
           score: number
           tier: number
+          verified: boolean
         }[]
       }
       message_history: {

@@ -16,6 +16,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from service.core.db import postgrest_preamble
+from service.matching.routes import CARD_FIELDS, REASONS
 from tests.harness.personas import Persona, acting_as, user
 
 DEFAULT_HASH = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$invalid-hash-for-tests-only"
@@ -23,7 +24,7 @@ TODAY = date(2030, 6, 1)  # p_as_of in every test call: activity does not drift 
 TRIP = (date(2030, 7, 10), date(2030, 7, 14))
 
 MATCH_SQL = (
-    "select profile_id, score, tier, reasons, matched, card from public.match_locals("
+    "select * from public.match_locals("
     "p_starts_on => %(starts_on)s, p_ends_on => %(ends_on)s, p_group_size => %(group_size)s,"
     " p_city => %(city)s, p_lat => %(lat)s, p_lon => %(lon)s, p_radius_km => %(radius_km)s,"
     " p_languages => %(languages)s, p_interests => %(interests)s, p_limit => %(limit)s,"
@@ -155,6 +156,15 @@ def query(**overrides: Any) -> dict[str, Any]:
     return params
 
 
+def shaped(row: dict[str, Any]) -> dict[str, Any]:
+    """A ranked row with its reasons and its card gathered, as the service gathers them."""
+    return {
+        **row,
+        "reasons": {name: row[f"reason_{name}"] for name in REASONS},
+        "card": {name: row[name] for name in CARD_FIELDS},
+    }
+
+
 def rank_in_tx(
     conn: psycopg.Connection[Any], persona: Persona, **overrides: Any
 ) -> list[dict[str, Any]]:
@@ -164,14 +174,14 @@ def rank_in_tx(
         cur.execute(MATCH_SQL.encode(), query(**overrides))
         rows = cur.fetchall()
         cur.execute("select set_config('role', 'none', true)")
-    return rows
+    return [shaped(r) for r in rows]
 
 
 def rank(conn: psycopg.Connection[Any], persona: Persona, **overrides: Any) -> list[dict[str, Any]]:
     """Rank in a transaction of its own, rolled back."""
     with acting_as(conn, persona, read_only=True, method="GET") as cur:
         cur.execute(MATCH_SQL.encode(), query(**overrides))
-        return cur.fetchall()
+        return [shaped(r) for r in cur.fetchall()]
 
 
 def ids(rows: Sequence[dict[str, Any]]) -> list[uuid.UUID]:
