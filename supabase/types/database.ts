@@ -531,6 +531,7 @@ export type Database = {
           longitude: number | null
           max_group_size: number
           median_response_minutes: number | null
+          open_requests_until: string | null
           profile_id: string
           rating_avg: number | null
           rating_avg_float: number | null
@@ -564,6 +565,7 @@ export type Database = {
           longitude?: number | null
           max_group_size: number
           median_response_minutes?: number | null
+          open_requests_until?: string | null
           profile_id: string
           rating_avg?: number | null
           rating_avg_float?: number | null
@@ -597,6 +599,7 @@ export type Database = {
           longitude?: number | null
           max_group_size?: number
           median_response_minutes?: number | null
+          open_requests_until?: string | null
           profile_id?: string
           rating_avg?: number | null
           rating_avg_float?: number | null

@@ -9,9 +9,11 @@ score moves the right way.
 from __future__ import annotations
 
 import math
+import threading
+import time
 import uuid
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import psycopg
@@ -32,6 +34,7 @@ from tests.service.matching.world import (
     open_requests,
     rank,
     rank_in_tx,
+    sync_open_requests,
 )
 
 TAGS = ["food", "history", "art", "music", "wine", "coffee", "hiking", "markets"]
@@ -654,8 +657,123 @@ def test_requests_outside_the_trip_or_closed_do_not_damp(tx: psycopg.Connection[
         {"t": me.uid, "l": lia, "s": TRIP[0], "e": TRIP[1]},
     )
     tx.execute("set local session_replication_role = origin")
+    sync_open_requests(tx, lia)
     [row] = rank_in_tx(tx, me, city=c)
     assert row["open_requests"] == 0
+
+
+def test_the_open_requests_bound_never_changes_the_ranking(tx: psycopg.Connection[Any]) -> None:
+    # Requests inside, overlapping, before and after the trip; then every bound forced to
+    # "maybe" (every local probed): the same rows, scores and counts.
+    c = city()
+    me = make_traveler(tx)
+    spans = [
+        (TRIP[0], TRIP[1]),
+        (TRIP[0] - timedelta(days=3), TRIP[0]),
+        (TRIP[1], TRIP[1] + timedelta(days=2)),
+        (TRIP[0] - timedelta(days=9), TRIP[0] - timedelta(days=1)),
+        (TRIP[1] + timedelta(days=1), TRIP[1] + timedelta(days=5)),
+    ]
+    for i, span in enumerate(spans * 2):
+        lia = make_local(tx, name=f"L{i}", city=c, rating_count=i)
+        open_requests(tx, lia, me, 1 + i % 3, dates=span)
+    make_local(tx, name="Free", city=c)
+
+    def ranked() -> list[tuple[Any, ...]]:
+        return [
+            (r["profile_id"], r["score"], r["tier"], r["open_requests"])
+            for r in rank_in_tx(tx, me, city=c)
+        ]
+
+    bounded = ranked()
+    assert sum(1 for r in bounded if r[3] > 0) == 6  # the first three spans, twice
+    tx.execute("update public.local_cards set open_requests_until = 'infinity'")
+    assert ranked() == bounded
+
+
+OPEN = ("requested", "offered")
+request_ops = st.lists(
+    st.one_of(
+        st.tuples(
+            st.just("insert"),
+            st.sampled_from([*OPEN, "declined", "accepted", "expired"]),
+            st.integers(0, 40),
+            st.integers(0, 6),
+        ),
+        st.tuples(st.just("status"), st.integers(0, 9), st.sampled_from([*OPEN, "withdrawn"])),
+        st.tuples(st.just("ends"), st.integers(0, 9), st.integers(0, 6)),
+        st.tuples(st.just("move"), st.integers(0, 9)),
+        st.tuples(st.just("delete"), st.integers(0, 9)),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ops=request_ops)
+def test_the_card_keeps_the_last_day_of_its_open_requests(
+    conn: psycopg.Connection[Any], ops: list[tuple[Any, ...]]
+) -> None:
+    # Only the card trigger runs (the booking triggers would want real conversations and
+    # legal transitions); after every change each card holds the latest open request's
+    # last day, counted here from the requests themselves.
+    with conn.transaction(force_rollback=True):
+        me = make_traveler(conn)
+        locals_ = [make_local(conn, name="A", city=city()), make_local(conn, name="B", city=city())]
+        conn.execute("alter table public.booking_requests disable trigger all")
+        for name in ("insert", "update", "delete"):
+            conn.execute(
+                "alter table public.booking_requests enable trigger"
+                f" booking_requests_sync_card_{name}".encode()
+            )
+        requests: list[uuid.UUID] = []
+        for op in ops:
+            kind, *args = op
+            if kind == "insert":
+                status, offset, length = args
+                start = TRIP[0] + timedelta(days=offset)
+                [(rid,)] = conn.execute(
+                    "insert into public.booking_requests (conversation_id, traveler_id,"
+                    " local_id, starts_on, ends_on, group_size, status, expires_at)"
+                    " values (gen_random_uuid(), %s, %s, %s, %s, 1, %s, now() + interval '1 day')"
+                    " returning id",
+                    (me.uid, locals_[0], start, start + timedelta(days=length), status),
+                ).fetchall()
+                requests.append(rid)
+            elif not requests:
+                continue
+            elif kind == "status":
+                rid = requests[args[0] % len(requests)]
+                conn.execute(
+                    "update public.booking_requests set status = %s where id = %s", (args[1], rid)
+                )
+            elif kind == "ends":
+                rid = requests[args[0] % len(requests)]
+                conn.execute(
+                    "update public.booking_requests set ends_on = starts_on + %s where id = %s",
+                    (args[1], rid),
+                )
+            elif kind == "move":
+                rid = requests[args[0] % len(requests)]
+                conn.execute(
+                    "update public.booking_requests set local_id = case local_id when %s then %s"
+                    " else %s end where id = %s",
+                    (locals_[0], locals_[1], locals_[0], rid),
+                )
+            else:
+                rid = requests[args[0] % len(requests)]
+                conn.execute("delete from public.booking_requests where id = %s", (rid,))
+                requests.remove(rid)
+            for local in locals_:
+                [(kept, counted)] = conn.execute(
+                    "select c.open_requests_until, (select max(br.ends_on)"
+                    " from public.booking_requests as br where br.local_id = c.profile_id"
+                    " and br.status in ('requested', 'offered'))"
+                    " from public.local_cards as c where c.profile_id = %s",
+                    (local,),
+                ).fetchall()
+                assert kept == counted, (op, local)
 
 
 # ------------------------------------------------------------------ the card read model
@@ -744,3 +862,57 @@ def test_never_active_earns_no_activity_credit(tx: psycopg.Connection[Any]) -> N
     rows = {r["profile_id"]: r for r in rank_in_tx(tx, me, city=c)}
     assert float(rows[never]["reasons"]["activity"]) == 0
     assert rows[never]["score"] < rows[stale]["score"]
+
+
+def test_a_recount_waits_for_a_concurrent_raise(fresh_db: Any) -> None:
+    # One transaction opens a request (raising the bound) while another withdraws the
+    # local's other request (recounting it). The recount must not be computed from a
+    # snapshot that misses the new request: it locks the card first, so it sees it.
+    url = fresh_db()
+    with psycopg.connect(url, autocommit=True) as setup:
+        me = make_traveler(setup)
+        lia = make_local(setup, city=city())
+        setup.execute("alter table public.booking_requests disable trigger all")
+        for name in ("insert", "update", "delete"):
+            setup.execute(
+                "alter table public.booking_requests enable trigger"
+                f" booking_requests_sync_card_{name}".encode()
+            )
+        insert = (
+            "insert into public.booking_requests (conversation_id, traveler_id, local_id,"
+            " starts_on, ends_on, group_size, status, expires_at) values (gen_random_uuid(),"
+            " %s, %s, %s, %s, 1, 'requested', now() + interval '1 day') returning id"
+        )
+        [(first,)] = setup.execute(insert, (me.uid, lia, TRIP[0], TRIP[0])).fetchall()
+        with psycopg.connect(url) as raiser, psycopg.connect(url) as recounter:
+            raiser.execute(insert, (me.uid, lia, TRIP[1], TRIP[1]))  # holds the card row
+            pid = recounter.info.backend_pid
+            done = threading.Event()
+
+            def withdraw() -> None:
+                recounter.execute(
+                    "update public.booking_requests set status = 'withdrawn' where id = %s",
+                    (first,),
+                )
+                recounter.commit()
+                done.set()
+
+            worker = threading.Thread(target=withdraw)
+            worker.start()
+            for _ in range(200):  # until the recount waits for the card's row lock
+                [(waiting,)] = setup.execute(
+                    "select wait_event_type = 'Lock' from pg_stat_activity where pid = %s",
+                    (pid,),
+                ).fetchall()
+                if waiting:
+                    break
+                time.sleep(0.01)
+            assert waiting
+            assert not done.is_set()
+            raiser.commit()
+            worker.join(timeout=10)
+            assert done.is_set()
+        [(bound,)] = setup.execute(
+            "select open_requests_until from public.local_cards where profile_id = %s", (lia,)
+        ).fetchall()
+        assert bound == TRIP[1]

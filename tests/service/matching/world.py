@@ -133,6 +133,16 @@ def open_requests(
             (traveler.uid, local_id, dates[0], dates[1]),
         )
     conn.execute("set local session_replication_role = origin")
+    sync_open_requests(conn, local_id)
+
+
+def sync_open_requests(conn: psycopg.Connection[Any], local_id: uuid.UUID) -> None:
+    """What the request triggers keep on the card, for requests written with them off."""
+    conn.execute(
+        "update public.local_cards set open_requests_until = private.open_requests_until(%s)"
+        " where profile_id = %s",
+        (local_id, local_id),
+    )
 
 
 def query(**overrides: Any) -> dict[str, Any]:
