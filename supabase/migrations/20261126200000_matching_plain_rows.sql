@@ -18,9 +18,10 @@
 --   hold none that could overlap. The card now keeps open_requests_until, the last day of
 --   the local's latest open request, and only locals whose bound reaches the trip's first
 --   day are probed: 0.93 of the time.
--- Together, with auth.uid() inlined as on Supabase, a median request takes about 0.8 of the
--- time it took. The ranking, the rows and their order are unchanged: the tests compare them
--- with the Python reference and across windows as before.
+-- * Group size is a key column of both indexes rather than an included one (below): 0.95.
+-- Together, with auth.uid() inlined as on Supabase, `scripts/bench matching` went from a
+-- p50 of 3.65 ms to 2.6-2.85 ms. The ranking, the rows and their order are unchanged: the
+-- tests compare them with the Python reference and across windows as before.
 -- The return type changes, so the function is dropped and created again, and re-granted.
 
 -- =====================================================================
@@ -132,25 +133,28 @@ from (
 ) as r
 where c.profile_id = r.local_id;
 
--- The ranking reads the bound from its indexes: both are rebuilt to carry it.
+-- The ranking reads the bound from its indexes: both are rebuilt to carry it. Group size
+-- (and, for the area, the last free day) move from the included columns into the key: a
+-- condition on a key column is checked on the index entry before its included columns are
+-- unpacked, so locals too small for the group cost less to pass over (paired A/B over the
+-- bench queries, city index: 0.95 of the time).
 drop index public.local_cards_match_city_idx;
 drop index public.local_cards_match_area_idx;
 
 create index local_cards_match_city_idx on public.local_cards (
-    lower(city), free_until
+    lower(city), free_until, max_group_size
 ) include (
-    city, profile_id, max_group_size, expertise_group, rating_count, median_response_minutes,
+    city, profile_id, expertise_group, rating_count, median_response_minutes,
     last_active_on, rating_avg_float, response_rate_float, available, languages_mask,
     expertise_mask, open_requests_until
 ) where accepting_requests;
 
 create index local_cards_match_area_idx on public.local_cards (
-    floor(latitude), longitude
+    floor(latitude), longitude, free_until, max_group_size
 ) include (
-    latitude, unit_x, unit_y, unit_z, free_until, profile_id, max_group_size,
-    expertise_group, rating_count, median_response_minutes, last_active_on,
-    rating_avg_float, response_rate_float, available, languages_mask, expertise_mask,
-    open_requests_until
+    latitude, unit_x, unit_y, unit_z, profile_id, expertise_group,
+    rating_count, median_response_minutes, last_active_on, rating_avg_float,
+    response_rate_float, available, languages_mask, expertise_mask, open_requests_until
 ) where accepting_requests;
 
 -- =====================================================================
