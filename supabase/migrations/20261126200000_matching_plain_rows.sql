@@ -124,9 +124,11 @@ for each row execute function private.set_card_open_requests();
 
 -- Cards with open requests (the rest stay null).
 update public.local_cards as c
-set open_requests_until = r.until
+set open_requests_until = r.last_day
 from (
-    select br.local_id, max(br.ends_on) as until
+    select
+        br.local_id,
+        max(br.ends_on) as last_day
     from public.booking_requests as br
     where br.status in ('requested', 'offered')
     group by br.local_id
