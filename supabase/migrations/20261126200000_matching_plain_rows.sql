@@ -443,13 +443,11 @@ begin
         _chord_squared := (2 * sin(_radius / (2 * 6371.0088))) ^ 2;
     end if;
 
-
-    -- Twice at most: from the window, and if the window could not answer (or the page is
-    -- empty), once more with a window that holds every candidate.
     _forward_sum := w_interest + w_language + w_rating + w_response_rate + w_response_time
         + w_activity;
 
-
+    -- Twice at most: from the window, and if the window could not answer (or the page is
+    -- empty), once more with a window that holds every candidate.
     <<ranking>>
     loop
 
