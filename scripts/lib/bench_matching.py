@@ -281,12 +281,7 @@ def generate(conn: psycopg.Connection[Any], locals_: int, cities: int, seed: flo
                 conn.execute("set local session_replication_role = replica")
                 requests = conn.execute(BOOKINGS_SQL.encode(), params).rowcount
                 # What the request triggers (off above) keep on each card.
-                conn.execute(
-                    "update public.local_cards as c set open_requests_until = r.last_day from ("
-                    " select local_id, max(ends_on) as last_day from public.booking_requests"
-                    " where status in ('requested', 'offered') group by local_id) as r"
-                    " where c.profile_id = r.local_id"
-                )
+                conn.execute("select private.recount_open_requests_until()")
         except psycopg.Error as exc:
             say(f"  booking requests skipped ({type(exc).__name__}: {exc})".splitlines()[0])
         city_rows = conn.execute(

@@ -258,12 +258,7 @@ def load_world(
         )
         cur.execute("set local session_replication_role = origin")
         # What the request triggers (off above) keep on each card.
-        cur.execute(
-            "update public.local_cards as c set open_requests_until = r.last_day from ("
-            " select local_id, max(ends_on) as last_day from public.booking_requests"
-            " where status in ('requested', 'offered') group by local_id) as r"
-            " where c.profile_id = r.local_id"
-        )
+        cur.execute("select private.recount_open_requests_until()")
     conn.execute("analyze")
 
 

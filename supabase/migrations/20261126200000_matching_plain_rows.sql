@@ -122,18 +122,35 @@ create trigger local_cards_open_requests_insert
 before insert on public.local_cards
 for each row execute function private.set_card_open_requests();
 
--- Cards with open requests (the rest stay null).
-update public.local_cards as c
-set open_requests_until = r.last_day
-from (
-    select
-        br.local_id,
-        max(br.ends_on) as last_day
-    from public.booking_requests as br
-    where br.status in ('requested', 'offered')
-    group by br.local_id
-) as r
-where c.profile_id = r.local_id;
+-- Every card's bound counted again in one pass, writing only the cards it changes: for
+-- this migration, and for bulk loads that write requests with triggers off (restores,
+-- benchmarks). Callers hold no concurrent request writers.
+create or replace function private.recount_open_requests_until()
+returns void
+language sql
+security definer
+set search_path = ''
+as $$
+    update public.local_cards as c
+    set open_requests_until = r.last_day
+    from (
+        select
+            lc.profile_id,
+            max(br.ends_on) as last_day
+        from public.local_cards as lc
+        left join public.booking_requests as br
+            on
+                lc.profile_id = br.local_id
+                and br.status in ('requested', 'offered')
+        group by lc.profile_id
+    ) as r
+    where c.profile_id = r.profile_id
+        and c.open_requests_until is distinct from r.last_day
+$$;
+
+revoke all on function private.recount_open_requests_until() from public;
+
+select private.recount_open_requests_until();
 
 -- The ranking reads the bound from its indexes: both are rebuilt to carry it. Group size
 -- (and, for the area, the last free day) move from the included columns into the key: a

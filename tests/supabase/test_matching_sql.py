@@ -864,6 +864,35 @@ def test_never_active_earns_no_activity_credit(tx: psycopg.Connection[Any]) -> N
     assert rows[never]["score"] < rows[stale]["score"]
 
 
+def test_the_recount_sets_every_bound_and_clears_stale_ones(tx: psycopg.Connection[Any]) -> None:
+    me = make_traveler(tx)
+    busy, idle, closed = (make_local(tx, name=n, city=city()) for n in ("B", "I", "C"))
+    open_requests(tx, busy, me, 2, dates=(TRIP[0], TRIP[1]))
+    tx.execute("set local session_replication_role = replica")
+    tx.execute(
+        "insert into public.booking_requests (conversation_id, traveler_id, local_id,"
+        " starts_on, ends_on, group_size, status, expires_at) values (gen_random_uuid(),"
+        " %s, %s, %s, %s, 1, 'declined', now() + interval '1 day')",
+        (me.uid, closed, TRIP[0], TRIP[1]),
+    )
+    tx.execute("set local session_replication_role = origin")
+    # As a load with the triggers off would leave them: one missing, two stale.
+    tx.execute(
+        "update public.local_cards set open_requests_until = case profile_id"
+        " when %s then null else date '2031-01-01' end where profile_id = any(%s)",
+        (busy, [busy, idle, closed]),
+    )
+    tx.execute("select private.recount_open_requests_until()")
+    rows = dict(
+        tx.execute(
+            "select profile_id, open_requests_until from public.local_cards"
+            " where profile_id = any(%s)",
+            ([busy, idle, closed],),
+        ).fetchall()
+    )
+    assert rows == {busy: TRIP[1], idle: None, closed: None}
+
+
 def test_a_recount_waits_for_a_concurrent_raise(fresh_db: Any) -> None:
     # One transaction opens a request (raising the bound) while another withdraws the
     # local's other request (recounting it). The recount must not be computed from a
