@@ -467,8 +467,11 @@ where (%(city)s::text is null or lower(c.city) = lower(%(city)s::text))
 
 
 def load_weights(conn: psycopg.Connection[Any]) -> dict[str, float]:
-    rows = conn.execute("select param, weight from private.match_weights").fetchall()
-    return {str(name): float(value) for name, value in rows}
+    row = conn.execute(
+        "select to_jsonb(w) - 'singleton' from private.match_weights as w"
+    ).fetchone()
+    assert row is not None, "private.match_weights holds one row"
+    return {str(name): float(value) for name, value in row[0].items()}
 
 
 @dataclass

@@ -34,6 +34,12 @@ from tests.supabase import test_rls_profiles_matrix as profiles_matrix
 # version of a migration -> tables whose existing rows it rewrites on purpose (their row
 # counts are still checked; only the checksum of their old columns is not).
 INTENTIONAL_DATA_CHANGES: dict[str, frozenset[str]] = {}
+# version of a migration -> tables it reshapes on purpose (their rows and columns change);
+# each has a test of its own showing that the data carried over.
+RESHAPED_TABLES: dict[str, frozenset[str]] = {
+    # test_weights_carry_over_into_one_row
+    "20261126210000": frozenset({"match_weights"}),
+}
 SCHEMAS = ("public", "private")
 
 
@@ -312,6 +318,7 @@ def test_newest_migration_keeps_every_row_of_the_previous_version(
     assert migrate(url, migrations_dir=tmp_path, say=_quiet) == 1
 
     intentional = INTENTIONAL_DATA_CHANGES.get(newest.version, frozenset())
+    reshaped = RESHAPED_TABLES.get(newest.version, frozenset())
     with psycopg.connect(url, autocommit=True) as conn:
         after_columns = table_columns(conn)
         lost_tables = sorted(set(columns) - set(after_columns))
@@ -319,6 +326,8 @@ def test_newest_migration_keeps_every_row_of_the_previous_version(
         changed = []
         for table, cols in columns.items():
             name = ".".join(table)
+            if table[1] in reshaped:
+                continue
             dropped = [c for c in cols if c not in after_columns[table]]
             count, checksum = table_state(conn, table, cols if not dropped else [])
             old_count, old_checksum = before[table]
@@ -331,3 +340,38 @@ def test_newest_migration_keeps_every_row_of_the_previous_version(
             elif checksum != old_checksum:
                 changed.append(f"{name}: row values changed")
     assert not changed, f"{newest.path.name}: {changed}"
+
+
+def test_weights_carry_over_into_one_row(
+    create_database: Callable[..., str], tmp_path: Path
+) -> None:
+    """20261126210000 turns the weights' row per name into one typed row, same values (the
+    rank window aside, which it sets to 150)."""
+    reshaping = "20261126210000"
+    url = create_database(prefix="lg_upg_weights")
+    for mig in local_migrations():
+        if mig.version < reshaping:
+            shutil.copy2(mig.path, tmp_path / mig.path.name)
+    migrate(url, migrations_dir=tmp_path, say=_quiet)
+    with psycopg.connect(url, autocommit=True) as conn:
+        rows_before = conn.execute("select param, weight from private.match_weights").fetchall()
+    before = {str(param): float(weight) for param, weight in rows_before}
+    assert len(before) == 22
+
+    for mig in local_migrations():
+        if mig.version == reshaping:
+            shutil.copy2(mig.path, tmp_path / mig.path.name)
+    assert migrate(url, migrations_dir=tmp_path, say=_quiet) == 1
+    with psycopg.connect(url, autocommit=True) as conn:
+        rows = conn.execute(
+            "select to_jsonb(w) - 'singleton' from private.match_weights as w"
+        ).fetchall()
+        described = conn.execute(
+            "select count(*) from pg_catalog.pg_attribute as a"
+            " where a.attrelid = 'private.match_weights'::regclass and a.attnum > 1"
+            " and not a.attisdropped and col_description(a.attrelid, a.attnum) is not null"
+        ).fetchone()
+    assert len(rows) == 1
+    after = {name: float(value) for name, value in rows[0][0].items()}
+    assert after == {**before, "rank_window": 150.0}
+    assert described == (22,), "every weight keeps its reason, as a column comment"

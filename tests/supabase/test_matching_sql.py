@@ -245,6 +245,9 @@ def _persona(uid: uuid.UUID) -> Any:
         ({"limit": 0}, "invalid_limit"),
         ({"languages": ["en", "xx"]}, "unknown_language"),
         ({"interests": ["food", "skydiving"]}, "unknown_interest"),
+        ({"languages": ["en", None]}, "unknown_language"),
+        ({"interests": [None]}, "unknown_interest"),
+        ({"languages": ["en", "en", "xx"]}, "unknown_language"),
     ],
 )
 def test_invalid_input_raises_a_stable_code(
@@ -449,9 +452,7 @@ def test_the_window_never_changes_the_ranking(tx: psycopg.Connection[Any]) -> No
     assert len(full) == len(made) - 2
     assert [t for _, t, _ in full][:10] == [0] * 10
     for window in (1, 4, 12, 25, 40, 55, 100):
-        tx.execute(
-            "update private.match_weights set weight = %s where param = 'rank_window'", (window,)
-        )
+        tx.execute("update private.match_weights set rank_window = %s", (window,))
         for limit in (1, 3, 10, 21):
             assert _all_pages(tx, me, limit, **query) == full, (window, limit)
 
@@ -852,6 +853,61 @@ def test_new_vocabulary_entries_get_their_own_bit(tx: psycopg.Connection[Any]) -
     ).fetchall()
     assert len({b for _, b in bits}) == len(bits) == 25
     assert dict(bits)["pottery"] == 24
+
+
+def test_a_repeated_code_counts_once(tx: psycopg.Connection[Any]) -> None:
+    c = city()
+    me = make_traveler(tx)
+    for expertise in (["food"], ["food", "wine"], ["art"]):
+        make_local(tx, city=c, expertise=expertise)
+    once = rank_in_tx(tx, me, city=c, languages=["en"], interests=["food", "wine"])
+    twice = rank_in_tx(tx, me, city=c, languages=["en", "en"], interests=["wine", "food", "wine"])
+    assert [(r["profile_id"], r["score"]) for r in twice] == [
+        (r["profile_id"], r["score"]) for r in once
+    ]
+
+
+def test_a_removed_vocabulary_entry_is_refused(tx: psycopg.Connection[Any]) -> None:
+    # Its bit stays reserved in private.vocabulary_bits; the vocabulary table decides.
+    tx.execute(
+        "insert into public.expertise_tags (tag, display_name) values ('pottery', 'Pottery')"
+    )
+    me = make_traveler(tx)
+    assert rank_in_tx(tx, me, city=city(), interests=["pottery"]) == []
+    tx.execute("delete from public.expertise_tags where tag = 'pottery'")
+    with pytest.raises(psycopg.errors.InvalidParameterValue) as info:
+        rank_in_tx(tx, me, city=city(), interests=["pottery"])
+    assert info.value.diag.message_detail == "unknown_interest"
+
+
+@pytest.mark.parametrize(
+    ("change", "constraint"),
+    [
+        (
+            "insert into private.match_weights select * from private.match_weights",
+            "match_weights_pkey",
+        ),
+        ("update private.match_weights set rating = -0.1", "match_weights_rating_check"),
+        ("update private.match_weights set interest = interest + 0.01", "match_weights_sum_to_one"),
+        (
+            "update private.match_weights set activity_half_life_days = 0",
+            "match_weights_activity_half_life_days_check",
+        ),
+        (
+            "update private.match_weights set recip_group = 0, recip_language = 0,"
+            " recip_interest = 0",
+            "match_weights_backward_positive",
+        ),
+        ("update private.match_weights set rank_window = 0", "match_weights_rank_window_check"),
+    ],
+)
+def test_weights_are_one_checked_row(
+    tx: psycopg.Connection[Any], change: str, constraint: str
+) -> None:
+    with pytest.raises(psycopg.errors.IntegrityError) as info, tx.transaction():
+        tx.execute(change.encode())
+    assert info.value.diag.constraint_name == constraint
+    assert tx.execute("select count(*) from private.match_weights").fetchone() == (1,)
 
 
 def test_never_active_earns_no_activity_credit(tx: psycopg.Connection[Any]) -> None:
