@@ -16,10 +16,14 @@
   city, with the indexes it used.
 - Baseline: the same request answered the way a service without SQL ranking would: the
   place's cards fetched into Python (same city/radius index), hard filters, scoring with the
-  same formula and weights, diversity and paging there. Ratio = baseline p50 / ours p50
-  over the same queries, ours timed before and after the baselines (mean of the two). A
-  second, kinder baseline keeps the hard filters in SQL and only scores in Python
-  (`ratio_vs_filtered_in_sql_p50`). Both must return our exact page.
+  same formula and weights, diversity and paging there. The baselines run in rounds (3;
+  2 with --quick), each between two runs of ours on the same queries: a round's ratio is
+  the baseline's p50 over ours' p50, ours per query being the mean of the runs just before
+  and just after, and `ratio_p50` is the median of the rounds' ratios (each listed in
+  `ratio_p50_rounds`): the machine's speed drifts by tens of percent within minutes, and a
+  single round moved the ratio by as much. A second, kinder baseline keeps the hard
+  filters in SQL and only scores in Python (`ratio_vs_filtered_in_sql_p50`). Both must
+  return our exact page.
 - Quality: `scripts.lib.matching_eval` (NDCG@10: ours, sort-by-rating, random).
 
 Without `--db-url` the bench runs on a throwaway cluster; with it, on a new database it
@@ -639,6 +643,13 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
+def _ratio(baseline: Sequence[float], before: Sequence[float], after: Sequence[float]) -> float:
+    """Baseline p50 over ours' p50 on the same queries, ours per query the mean of the runs
+    just before and just after the baseline's."""
+    ours = [(a + b) / 2 for a, b in zip(before, after, strict=True)]
+    return statistics.median(baseline) / statistics.median(ours)
+
+
 def timed(samples: Sequence[Any], run: Any) -> list[float]:
     latencies = []
     for sample in samples:
@@ -711,6 +722,7 @@ def run_bench(
     cities: int,
     samples: int,
     baseline_samples: int,
+    rounds: int = 3,
     seed: float = 0.42,
 ) -> dict[str, Any]:
     with psycopg.connect(url, autocommit=True) as conn:
@@ -732,18 +744,26 @@ def run_bench(
         load_before = os.getloadavg()[0]
         ours = timed(pairs, lambda p: rank_in_sql(conn, p[0], p[1]))
         say(
-            f"baselines (ranking in Python) x{baseline_samples}, then ours again on the same"
-            " queries"
+            f"baselines (ranking in Python) x{baseline_samples}, {rounds} rounds, each between"
+            " two runs of ours on the same queries"
         )
-        baseline = timed(base_pairs, lambda p: rank_in_python(conn, p[0], p[1], weights))
-        filtered = timed(base_pairs, lambda p: rank_in_python_filtered(conn, p[0], p[1], weights))
-        ours_again = timed(base_pairs, lambda p: rank_in_sql(conn, p[0], p[1]))
-        # The ratio's "ours" is each query's mean of the run before the baselines and the run
-        # after them: on a shared machine speed drifts by tens of percent within a minute,
-        # and a drift that is linear over the three phases cancels. (Interleaving the methods
-        # in small blocks was tried: each then runs on caches the other has just flushed,
-        # which made ours 15-20% slower on the same queries.)
-        ours_same = [(a + b) / 2 for a, b in zip(ours, ours_again, strict=False)]
+        # Round i's baselines run between ours_runs[i] and ours_runs[i + 1]; ours per query is
+        # the mean of the two, so a drift of machine speed that is linear over a round cancels.
+        # (Interleaving query by query or in blocks of 20 was tried: each method then runs on
+        # caches the other has just flushed, which made ours 15-45% slower.)
+        ours_runs = [ours[: len(base_pairs)]]
+        baselines: list[list[float]] = []
+        filtereds: list[list[float]] = []
+        for _ in range(rounds):
+            baselines.append(timed(base_pairs, lambda p: rank_in_python(conn, p[0], p[1], weights)))
+            filtereds.append(
+                timed(base_pairs, lambda p: rank_in_python_filtered(conn, p[0], p[1], weights))
+            )
+            ours_runs.append(timed(base_pairs, lambda p: rank_in_sql(conn, p[0], p[1])))
+        round_ratios = [_ratio(baselines[i], ours_runs[i], ours_runs[i + 1]) for i in range(rounds)]
+        filtered_ratios = [
+            _ratio(filtereds[i], ours_runs[i], ours_runs[i + 1]) for i in range(rounds)
+        ]
         checked = base_pairs[:10]
         agree = sum(
             [r["profile_id"] for r in rank_in_sql(conn, t, q)]
@@ -752,6 +772,8 @@ def run_bench(
             for t, q in checked
         )
         explain = explain_largest_city(conn, world, world.travelers[0])
+    baseline = [ms for run in baselines for ms in run]
+    filtered = [ms for run in filtereds for ms in run]
     largest_city_queries = [
         ms for (_, q), ms in zip(pairs, ours, strict=True) if q.city == top["name"]
     ]
@@ -771,15 +793,11 @@ def run_bench(
         "baseline_samples": baseline_samples,
         "baseline_p50_ms": round(statistics.median(baseline), 2),
         "baseline_p95_ms": round(percentile(baseline, 0.95), 2),
-        "ratio_p50": round(statistics.median(baseline) / statistics.median(ours_same), 1),
-        "ours_same_queries_p50_ms": {
-            "before_baselines": round(statistics.median(ours[: len(base_pairs)]), 2),
-            "after_baselines": round(statistics.median(ours_again), 2),
-        },
+        "ratio_p50": round(statistics.median(round_ratios), 1),
+        "ratio_p50_rounds": [round(r, 1) for r in round_ratios],
+        "ours_same_queries_p50_ms": [round(statistics.median(run), 2) for run in ours_runs],
         "baseline_filtered_in_sql_p50_ms": round(statistics.median(filtered), 2),
-        "ratio_vs_filtered_in_sql_p50": round(
-            statistics.median(filtered) / statistics.median(ours_same), 1
-        ),
+        "ratio_vs_filtered_in_sql_p50": round(statistics.median(filtered_ratios), 1),
         "baseline_agrees": f"{agree}/{len(checked)}",
         "explain": {"city": explain["city"], "indexes_used": explain["indexes_used"]},
         "load_average_1m": round(load_before, 2),
@@ -790,6 +808,7 @@ def run_bench(
     say(
         f"  ours p50 {result['ours_p50_ms']} ms, p95 {result['ours_p95_ms']} ms;"
         f" baseline p50 {result['baseline_p50_ms']} ms; ratio {result['ratio_p50']}x"
+        f" (rounds: {', '.join(f'{r}x' for r in result['ratio_p50_rounds'])})"
     )
     say(f"EXPLAIN (inside match_locals, {explain['city']}):")
     for line in explain["plan"]:
@@ -829,6 +848,7 @@ def run(args: argparse.Namespace, database_url: str) -> dict[str, Any]:
         cities=args.cities,
         samples=samples,
         baseline_samples=max(3, samples // 6),
+        rounds=2 if args.quick else 3,
     )
     if not args.no_eval:
         say("offline evaluation (NDCG@10)")
