@@ -34,6 +34,7 @@ create table private.match_weights (
     -- Exactly one row.
     singleton boolean primary key default true check (singleton),
     interest double precision not null check (interest >= 0),
+    -- A keyword to sqlfluff, an ordinary column name to Postgres.
     language double precision not null check (language >= 0),  -- noqa: RF04
     rating double precision not null check (rating >= 0),
     response_rate double precision not null check (response_rate >= 0),
@@ -174,7 +175,8 @@ comment on column private.match_weights.diversity_cap is
 comment on column private.match_weights.diversity_top is
 'How many leading results the diversity pass shapes.';
 comment on column private.match_weights.rank_window is
-'Speed only, never the result: how many leading locals are damped and diversified first.';
+'Speed only, never the result: how many leading locals are damped and diversified
+before the ranking falls back to everyone (see public.match_locals).';
 
 grant select on private.match_weights to authenticated, service_role;
 
