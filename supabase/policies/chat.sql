@@ -57,9 +57,13 @@ with check (
     and private.may_post(conversation_id, (select auth.uid()))
 );
 
--- Edit or unsend only your own messages (time windows are enforced by a trigger).
+-- Edit or unsend only your own messages (time windows are enforced by a trigger). Across a
+-- block a message can still be unsent, but no longer edited: an edit reaches the other side.
 drop policy if exists messages_update_own on public.messages;
 create policy messages_update_own on public.messages
 for update to authenticated
 using (sender_id = (select auth.uid()))
-with check (sender_id = (select auth.uid()));
+with check (
+    sender_id = (select auth.uid())
+    and (deleted_at is not null or not private.conversation_is_blocked(conversation_id))
+);

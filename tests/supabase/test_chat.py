@@ -221,6 +221,33 @@ def test_block_stops_messages_both_ways(conn: psycopg.Connection[Any], pair: Any
     )
 
 
+def test_a_block_stops_edits_but_not_unsending(conn: psycopg.Connection[Any], pair: Any) -> None:
+    """An edit reaches the other side (it is broadcast), so a block stops it; unsending only
+    takes a message away, so it stays allowed."""
+    traveler, local, conv = pair
+    first = send(conn, local, conv, "hello")
+    second = send(conn, local, conv, "hello again")
+    block(conn, traveler, local)
+    err = error_of(
+        conn,
+        local,
+        "update public.messages set body = 'you cannot escape me' where id = %s",
+        (first["id"],),
+    )
+    assert err.sqlstate == "42501"
+    rows = query(
+        conn,
+        local,
+        "update public.messages set deleted_at = now() where id = %s returning body",
+        (second["id"],),
+    )
+    assert rows == [{"body": None}]
+    stored = conn.execute(
+        "select body from public.messages where id = %s", (first["id"],)
+    ).fetchone()
+    assert stored == ("hello",)
+
+
 def test_flood_guard(conn: psycopg.Connection[Any], pair: Any) -> None:
     traveler, _local, conv = pair
     conn.execute(
@@ -272,6 +299,35 @@ def test_editing_cannot_smuggle_contacts(conn: psycopg.Connection[Any], pair: An
     )
     assert rows[0]["masked"] is True
     assert "example.com" not in rows[0]["body"]
+
+
+def test_attachment_text_is_masked_like_any_message(
+    conn: psycopg.Connection[Any], pair: Any
+) -> None:
+    """An attachment message (written by the service, without text) can be given text by its
+    author; that text is masked exactly as a text message's."""
+    traveler, _local, conv = pair
+    (msg_id,) = conn.execute(
+        "insert into public.messages (conversation_id, sender_id, kind, attachment_path)"
+        " values (%s, %s, 'attachment', %s) returning id",
+        (conv, traveler.uid, f"{conv}/a.webp"),
+    ).fetchone() or (None,)
+    rows = query(
+        conn,
+        traveler,
+        "update public.messages set body = 'whatsapp +351 912 345 678 / tina@gmail.com'"
+        " where id = %s returning kind, masked, body",
+        (msg_id,),
+    )
+    assert rows[0]["kind"] == "attachment"
+    assert rows[0]["masked"] is True
+    assert "912" not in rows[0]["body"]
+    assert "gmail" not in rows[0]["body"]
+    preview = conn.execute(
+        "select last_message_preview from public.conversations where id = %s", (conv,)
+    ).fetchone()
+    assert preview is not None
+    assert "gmail" not in preview[0]
 
 
 # inbox, history, read state ------------------------------------------------------------

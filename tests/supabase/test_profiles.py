@@ -75,6 +75,9 @@ def test_server_side_code_may_set_protected_fields(conn: psycopg.Connection[Any]
         ("languages", ["en", "xx"], "unknown_language"),
         ("languages", ["EN"], "unknown_language"),
         ("interests", ["food", "karaoke"], "unknown_interest"),
+        # `x not in (...)` is null for a null x: a null entry must still be refused.
+        ("languages", ["en", None], "unknown_language"),
+        ("interests", [None], "unknown_interest"),
     ],
 )
 def test_vocabularies_are_enforced(
@@ -108,6 +111,13 @@ def test_unknown_expertise_is_refused(conn: psycopg.Connection[Any]) -> None:
         conn,
         local,
         "update public.local_profiles set expertise = '{food,astrology}' where profile_id = %s",
+        (local.uid,),
+    )
+    assert err.diag.message_detail == "unknown_expertise"
+    err = error_of(
+        conn,
+        local,
+        "update public.local_profiles set expertise = array['food', null] where profile_id = %s",
         (local.uid,),
     )
     assert err.diag.message_detail == "unknown_expertise"

@@ -2,7 +2,7 @@
 
 World: travelers A and B, locals L and M (listed, accepting), local N (listed, accepting,
 blocked B), local R (listed, not accepting). Conversations AL (A with L) and BM (B with
-M); M blocked B after they started talking, so BM is frozen. Messages: `a1` (A in AL),
+M); M blocked B after they started talking, so BM is frozen (B can no longer edit `b1`). Messages: `a1` (A in AL),
 `l1` (L in AL), `b1` (B in BM). For service_role, "own" means A.
 """
 
@@ -39,7 +39,7 @@ messages       insert_own_conv       deny   1        deny     1        deny     
 messages       insert_other_conv     deny   deny     deny     deny     deny     1
 messages       insert_as_other       deny   deny     deny     deny     deny     1
 messages       insert_system_kind    deny   deny     deny     deny     deny     1
-messages       update_own            deny   1        1        1        zero     1
+messages       update_own            deny   1        deny     1        zero     1
 messages       update_other          deny   zero     zero     zero     zero     1
 messages       delete                deny   deny     deny     deny     deny     1
 """
