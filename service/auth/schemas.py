@@ -34,9 +34,10 @@ def _strip(value: object) -> object:
 
 
 def _printable(value: str) -> str:
-    # Control characters (NUL above all, which Postgres text cannot hold) are never a name.
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        raise ValueError("must not contain control characters")
+    # Control characters (NUL above all, which Postgres text cannot hold) are never a name,
+    # and a lone surrogate (JSON lets one through as an escape) cannot be stored as UTF-8.
+    if any(ord(ch) < 32 or ord(ch) == 127 or 0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+        raise ValueError("must not contain control characters or lone surrogates")
     return value
 
 

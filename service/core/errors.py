@@ -84,16 +84,18 @@ async def _handle_app_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, exc.code, exc.message, exc.details, exc.headers)
 
 
-def _is_undecodable_json_body(exc: HTTPException) -> bool:
-    # FastAPI answers a JSON body that is not valid JSON with a 422 (`json_invalid`), but one
-    # whose bytes are not even text (UnicodeDecodeError) with a bare 400. Both are the same
-    # client mistake, so both get the documented 422 `validation_error`.
-    return exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError)
+def _is_unparseable_json_body(exc: HTTPException) -> bool:
+    # FastAPI answers a JSON body that is not valid JSON with a 422 (`json_invalid`), but any
+    # other failure to parse it with a bare 400: bytes that are not text (UnicodeDecodeError),
+    # a number past Python's digit limit (ValueError), nesting past the recursion limit
+    # (RecursionError). All are the same client mistake, so all get the documented 422
+    # `validation_error`. The cause says the 400 came from parsing the body.
+    return exc.status_code == 400 and isinstance(exc.__cause__, (ValueError, RecursionError))
 
 
 async def _handle_http_exception(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
-    if _is_undecodable_json_body(exc):
+    if _is_unparseable_json_body(exc):
         not_json = [{"loc": ["body"], "msg": "JSON decode error", "type": "json_invalid"}]
         return error_response(422, "validation_error", "Request validation failed", not_json)
     phrase = HTTPStatus(exc.status_code).phrase

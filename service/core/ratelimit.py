@@ -4,7 +4,8 @@ Limits are moving windows (`limits`): "60/minute" allows any 60 requests in any 
 so there is no burst at a window boundary. With `REDIS_URL` set every instance counts in the
 same Redis; otherwise each process counts alone (fine for one process and for tests).
 
-When Redis is unreachable the limiter fails OPEN (allows the request and logs a warning).
+When Redis is unreachable, or does not answer within STORAGE_TIMEOUT_S, the limiter fails
+OPEN (allows the request and logs a warning).
 The limits protect against volume, not against guessing one account's password: that is the
 per-account lockout in Postgres, which still holds while Redis is down. Failing closed would
 turn a Redis outage into a login outage for everyone.
@@ -12,6 +13,7 @@ turn a Redis outage into a login outage for everyone.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 import math
@@ -29,6 +31,11 @@ from service.core.config import IPNetwork, Settings
 from service.core.errors import AppError
 
 logger = logging.getLogger("localghost.ratelimit")
+
+# A Redis that accepts connections but never answers (overloaded, a half-open connection)
+# must not hold a login for the client's whole timeout: a healthy Redis answers a hit in
+# about a millisecond.
+STORAGE_TIMEOUT_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -74,14 +81,16 @@ class RateLimiter:
             return
         for item in limit.items:
             try:
-                allowed = await self.strategy.hit(item, limit.name, key)
-                if allowed:
-                    continue
-                stats = await self.strategy.get_window_stats(item, limit.name, key)
-            except StorageError as exc:
+                async with asyncio.timeout(STORAGE_TIMEOUT_S):
+                    allowed = await self.strategy.hit(item, limit.name, key)
+                    if allowed:
+                        continue
+                    stats = await self.strategy.get_window_stats(item, limit.name, key)
+            except (StorageError, TimeoutError) as exc:
+                cause = exc.storage_error if isinstance(exc, StorageError) else exc
                 logger.warning(
                     "rate limit storage unavailable, allowing request (fail open)",
-                    extra={"limit": limit.name, "error": type(exc.storage_error).__name__},
+                    extra={"limit": limit.name, "error": type(cause).__name__},
                 )
                 return
             retry_after = max(1, math.ceil(stats.reset_time - time.time()))

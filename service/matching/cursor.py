@@ -15,10 +15,13 @@ import json
 import math
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 CURSOR_VERSION = 1
+# How far a cursor's scoring day may lie from today: paging across midnight, or between two
+# service instances either side of it.
+MAX_CURSOR_DAY_DRIFT = 1
 
 
 class InvalidCursor(ValueError):
@@ -53,7 +56,7 @@ def encode(cursor: Cursor) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode(token: str, expected_hash: str) -> Cursor:
+def decode(token: str, expected_hash: str, *, today: date) -> Cursor:
     try:
         if len(token) > 512:
             raise ValueError("too long")
@@ -78,4 +81,9 @@ def decode(token: str, expected_hash: str) -> Cursor:
         raise InvalidCursor("the cursor is not one this API issued") from exc
     if cursor.query_hash != expected_hash:
         raise InvalidCursor("the cursor belongs to a different query")
+    # The day the first page was scored on, kept so later pages score the same way across
+    # midnight. A cursor lives minutes: a day further from today is not one we issued (and a
+    # far date would push the activity decay out of float range).
+    if abs(cursor.as_of - today) > timedelta(days=MAX_CURSOR_DAY_DRIFT):
+        raise InvalidCursor("the cursor has expired; start again from the first page")
     return cursor

@@ -82,8 +82,28 @@ def to_match(row: Mapping[str, Any], languages: list[str], interests: list[str])
     )
 
 
-def split_list(values: list[str] | None) -> list[str]:
+def refuse_unprintable(name: str, value: str) -> None:
+    """422 for a control character (NUL above all: Postgres text cannot hold it) or a lone
+    surrogate in a query value; no city, language or interest contains one."""
+    if any(ord(ch) < 32 or ord(ch) == 127 or 0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+        raise AppError(
+            422,
+            "validation_error",
+            "Request validation failed",
+            [
+                {
+                    "loc": ["query", name],
+                    "msg": "must not contain control characters",
+                    "type": "string_pattern_mismatch",
+                }
+            ],
+        )
+
+
+def split_list(name: str, values: list[str] | None) -> list[str]:
     """`?languages=es&languages=en` and `?languages=es,en` alike; trimmed, lower-cased."""
+    for value in values or []:
+        refuse_unprintable(name, value)
     items = [part.strip().lower() for value in values or [] for part in value.split(",")]
     items = sorted({item for item in items if item})
     if len(items) > MAX_LIST_ITEMS:
@@ -122,8 +142,10 @@ async def list_matches(
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> MatchPage:
-    langs = split_list(languages)
-    tags = split_list(interests)
+    langs = split_list("languages", languages)
+    tags = split_list("interests", interests)
+    if city is not None:
+        refuse_unprintable("city", city)
     normalized_city = city.strip().lower() if city and city.strip() else None
     fingerprint = cursors.query_hash(
         {
@@ -142,7 +164,7 @@ async def list_matches(
     after: cursors.Cursor | None = None
     if cursor is not None:
         try:
-            after = cursors.decode(cursor, fingerprint)
+            after = cursors.decode(cursor, fingerprint, today=date.today())
         except cursors.InvalidCursor as exc:
             raise AppError(422, "invalid_cursor", str(exc)) from None
     as_of = after.as_of if after else date.today()

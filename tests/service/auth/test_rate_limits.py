@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import uuid
 from typing import Any
@@ -177,4 +178,33 @@ async def test_an_unreachable_redis_fails_open(
     async with serve(create_app(settings)) as c:
         for _ in range(3):
             assert (await attempt(c, new_email())).status_code == 401
+    assert any("fail open" in record.getMessage() for record in caplog.records)
+
+
+async def test_a_silent_redis_fails_open_quickly(
+    auth_settings: AuthSettings, serve: ServeApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A Redis that accepts connections and never answers (a real listening socket that
+    reads nothing) must not hang logins: each request waits STORAGE_TIMEOUT_S at most."""
+    accepted: list[asyncio.StreamWriter] = []
+
+    async def hold(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer)
+
+    server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    settings = auth_settings(
+        **limited(REDIS_URL=f"redis://127.0.0.1:{port}/0", RATE_LIMIT_LOGIN_IP="1/minute")
+    )
+    try:
+        async with serve(create_app(settings)) as c:
+            for _ in range(2):
+                response = await asyncio.wait_for(attempt(c, new_email()), timeout=10)
+                assert response.status_code == 401
+    finally:
+        for writer in accepted:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+    assert accepted, "the service never connected to the silent Redis"
     assert any("fail open" in record.getMessage() for record in caplog.records)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -158,6 +159,8 @@ async def test_a_128_character_password_is_not_truncated(client: httpx.AsyncClie
         {"email": new_email(), "password": PASSWORD, "full_name": "   ", "role": "local"},
         {"email": new_email(), "password": PASSWORD, "full_name": "x" * 101, "role": "local"},
         {"email": new_email(), "password": PASSWORD, "full_name": "Nul\x00l", "role": "local"},
+        # A lone surrogate (a JSON escape) cannot be stored as UTF-8.
+        {"email": new_email(), "password": PASSWORD, "full_name": "A\udc00", "role": "local"},
         {
             "email": new_email(),
             "password": PASSWORD,
@@ -174,13 +177,30 @@ async def test_a_128_character_password_is_not_truncated(client: httpx.AsyncClie
 async def test_bad_input_is_a_422_never_a_500(
     client: httpx.AsyncClient, payload: dict[str, Any]
 ) -> None:
-    response = await client.post(SIGNUP, json=payload)
+    # json.dumps escapes what httpx's own encoder refuses (a lone surrogate).
+    response = await client.post(
+        SIGNUP, content=json.dumps(payload), headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 422, response.text
     assert error_code(response) == "validation_error"
 
 
-@pytest.mark.parametrize("raw", [b"", b"not json", b"[]", b'{"email": null}'])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"",
+        b"not json",
+        b"[]",
+        b'{"email": null}',
+        b"\xff\xfe{}",
+        # Past the recursion limit, and past Python's limit on digits in an integer: the
+        # parser raises something other than a JSON decode error.
+        b"[" * 4000 + b"]" * 4000,
+        b'{"email": 1' + b"0" * 5000 + b"}",
+    ],
+)
 async def test_malformed_bodies_are_a_422(client: httpx.AsyncClient, raw: bytes) -> None:
     response = await client.post(SIGNUP, content=raw, headers={"Content-Type": "application/json"})
     assert response.status_code == 422
+    assert error_code(response) == "validation_error"
     assert error_code(response) == "validation_error"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from datetime import date
 from typing import Any
 
 import httpx
@@ -157,6 +158,14 @@ async def test_cursor_pages_cover_everything_once(
     assert someone_else.uid is not None
     stolen = await get(client, mint(someone_else.uid), {**query, "cursor": first["next_cursor"]})
     assert stolen.json()["error"]["code"] == "invalid_cursor"
+    # The cursor's own query with its scoring day moved: only a day either side is accepted
+    # (a far date pushed the activity decay out of float range: a 500).
+    issued = first["next_cursor"]
+    token_body = json.loads(base64.urlsafe_b64decode(issued + "=" * (-len(issued) % 4)))
+    for day, status in (("9999-12-31", 422), ("0001-01-01", 422), (str(date.today()), 200)):
+        moved = _forged(**{**token_body, "d": day})
+        response = await get(client, token, {**query, "cursor": moved})
+        assert response.status_code == status, response.text
 
 
 def _forged(**body: Any) -> str:
@@ -202,6 +211,11 @@ def _forged(**body: Any) -> str:
         ({"city": "Lisbon", "limit": 51}, "validation_error"),
         ({"lat": 91, "lon": 0}, "validation_error"),
         ({"city": "Lisbon", "starts_on": "next week"}, "validation_error"),
+        # Postgres text cannot hold NUL; no name or code holds a control character.
+        ({"city": "Lis\x00bon"}, "validation_error"),
+        ({"city": "Lisbon", "languages": "e\x00n"}, "validation_error"),
+        ({"city": "Lisbon", "interests": "fo\x00od,art"}, "validation_error"),
+        ({"city": "Lisbon\x1b"}, "validation_error"),
         (
             {"city": "Lisbon", "languages": ",".join(["en"] * 5 + [f"l{i}" for i in range(40)])},
             "validation_error",
