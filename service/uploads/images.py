@@ -45,6 +45,10 @@ WEBP_METHOD = 2
 # of the maximum edge: a 4000 x 3000 photo becomes a 2000 x 1500 attachment (not 2048 x
 # 1536) in a quarter of the decoding time and memory.
 DRAFT_MIN_SHARE = 0.75
+# Scans a JPEG may hold. A progressive photo has about ten; each scan makes the decoder pass
+# over the whole image again, so a small file repeating one scan thousands of times held a
+# decode slot for minutes (3,000 scans of 4000 x 4000: 29 s here).
+MAX_JPEG_SCANS = 100
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 _SIXTEEN_BIT_MODES = frozenset({"I", "I;16", "I;16B", "I;16L", "I;16N"})
 
@@ -76,6 +80,44 @@ def _target_size(size: tuple[int, int], max_edge: int) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
+def jpeg_scan_count(data: bytes) -> int:
+    """How many scans (SOS segments) the JPEG's own marker sequence holds, read in one linear
+    pass. Segments are skipped by their length, so a thumbnail inside EXIF is not counted;
+    entropy-coded data is skipped to the next marker (0xFF followed by neither a stuffed 0x00
+    nor a restart marker)."""
+    scans = 0
+    pos = 2  # after SOI
+    end = len(data)
+    while pos + 1 < end:
+        if data[pos] != 0xFF:
+            pos += 1
+            continue
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker == 0xD9:  # EOI
+            break
+        if marker == 0x01 or 0xD0 <= marker <= 0xD7:  # no length
+            pos += 2
+            continue
+        if pos + 3 >= end:
+            break
+        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+        pos += 2 + length
+        if marker == 0xDA:
+            scans += 1
+            # Entropy-coded data runs to the next real marker.
+            while pos + 1 < end and not (
+                data[pos] == 0xFF and data[pos + 1] != 0x00 and not 0xD0 <= data[pos + 1] <= 0xD7
+            ):
+                next_ff = data.find(b"\xff", pos + 1 if data[pos] == 0xFF else pos)
+                if next_ff < 0:
+                    return scans
+                pos = next_ff
+    return scans
+
+
 def decode(data: bytes, kind: Kind, *, max_pixels: int, max_edge: int) -> Image.Image:
     """The first frame, fully decoded; raises UploadRejected for anything we won't store."""
     if kind not in PILLOW_FORMATS:
@@ -90,6 +132,8 @@ def decode(data: bytes, kind: Kind, *, max_pixels: int, max_edge: int) -> Image.
             image = Image.open(io.BytesIO(data), formats=[PILLOW_FORMATS[kind]])
             _check_pixels(image.size, max_pixels)
             if image.format == "JPEG":
+                if jpeg_scan_count(data) > MAX_JPEG_SCANS:
+                    raise errors.corrupt_file("too_many_scans")
                 # libjpeg's DCT scaling: decode at 1/2, 1/4 or 1/8 when the output is that much
                 # smaller anyway. Still reads (and checks) every byte of the file.
                 image.draft(None, _target_size(image.size, int(max_edge * DRAFT_MIN_SHARE)))

@@ -115,9 +115,18 @@ def _is_plain_destination(value: PdfObject) -> bool:
 
 
 def _object_ids(reader: PdfReader) -> list[tuple[int, int]]:
-    ids = {(num, gen) for gen, table in reader.xref.items() for num in table}
-    ids.update((num, 0) for num in reader.xref_objStm)
-    return sorted(ids)
+    """One id per stored object. Ids whose xref entries point at bytes already listed (the
+    same file offset, or the same slot of an object stream) name the same object: the parser
+    reads those bytes whatever the id (strict=False), so inspecting them again finds nothing
+    new. Without this, 2,000 ids pointing at one 2,000-element array made a 58 KB file cost
+    38 s of parsing."""
+    ids: dict[object, tuple[int, int]] = {}
+    for gen, table in reader.xref.items():
+        for num, offset in table.items():
+            ids.setdefault(("offset", offset), (num, gen))
+    for num, slot in reader.xref_objStm.items():
+        ids.setdefault(("stream", *slot), (num, 0))
+    return sorted(set(ids.values()))
 
 
 def check_pdf(data: bytes, *, max_pages: int) -> CheckedPdf:

@@ -365,6 +365,40 @@ def pdf_with_page_additional_action() -> bytes:
     )
 
 
+def pdf_many_ids_for_one_object(ids: int = 2000, size: int = 2000) -> bytes:
+    """A plain one-page PDF plus one large array, and `ids` extra xref entries that all point
+    at the array's offset: harmless, but an object-by-id inspection parses the array once per
+    id (quadratic)."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
+        b"[" + b" ".join([b"<< /A 1 >>"] * size) + b"]",
+    ]
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    offsets += [offsets[-1]] * ids
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(offsets) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\n" % (len(offsets) + 1)
+    out += b"startxref\n%d\n%%%%EOF\n" % xref
+    return bytes(out)
+
+
+def jpeg_scan_bomb(repeats: int = 300) -> bytes:
+    """A small progressive JPEG whose last scan is repeated: each repeat is a full pass of the
+    decoder over the image, for a few hundred bytes of file."""
+    image = Image.effect_noise((256, 256), 40).convert("L")
+    data = _save(image, "JPEG", progressive=True, quality=80)
+    last_scan = data.rindex(b"\xff\xda")
+    eoi = data.rindex(b"\xff\xd9")
+    return data[:eoi] + data[last_scan:eoi] * repeats + data[eoi:]
+
+
 def pdf_with_zip_appended() -> bytes:
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zf:

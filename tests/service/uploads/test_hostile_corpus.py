@@ -103,6 +103,7 @@ CASES = [
     Case("truncated jpeg", corpus.truncated_jpeg, 422, "corrupt_file"),
     Case("truncated png", corpus.truncated_png, 422, "corrupt_file"),
     Case("jpeg magic then garbage", corpus.jpeg_magic_then_garbage, 422, "corrupt_file"),
+    Case("jpeg scan bomb", corpus.jpeg_scan_bomb, 422, "corrupt_file", reason="too_many_scans"),
     Case("zero bytes", lambda: b"", 422, "corrupt_file", reason="empty"),
     Case(
         "svg with script",
@@ -232,6 +233,13 @@ CASES = [
         "pdf too many pages", lambda: corpus.pdf_bytes(pages=4), 422, "too_many_pages", "attachment"
     ),
     Case("plain pdf", corpus.pdf_bytes, 201, endpoint="attachment"),
+    # Harmless, so stored; what matters is that it is read once (test_pdf_object_ids).
+    Case(
+        "pdf, many ids for one object",
+        corpus.pdf_many_ids_for_one_object,
+        201,
+        endpoint="attachment",
+    ),
     Case("pdf opening at a page", corpus.pdf_with_open_at_page, 201, endpoint="attachment"),
     Case("gif as attachment", corpus.gif_bytes, 415, IMAGES_ONLY, "attachment"),
 ]

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from PIL import ImageFile
+from pypdf import PdfReader
 
 from service.uploads.errors import UploadRejected
-from service.uploads.images import sanitize_image
+from service.uploads.images import jpeg_scan_count, sanitize_image
+from service.uploads.pdf import _object_ids, check_pdf
 from service.uploads.sniff import Kind, sniff
 from tests.service.uploads import corpus
 
@@ -85,3 +89,32 @@ def test_avatar_thumbnail_is_a_square_crop() -> None:
 )
 def test_sniff(head: bytes, kind: Kind | None) -> None:
     assert sniff(head) is kind
+
+
+def test_scans_are_counted_from_the_marker_sequence() -> None:
+    assert jpeg_scan_count(corpus.jpeg_bytes()) == 1
+    progressive = corpus.jpeg_scan_bomb(repeats=0)
+    assert 2 <= jpeg_scan_count(progressive) <= 12
+    assert jpeg_scan_count(corpus.jpeg_scan_bomb(repeats=300)) == jpeg_scan_count(progressive) + 300
+    # A thumbnail inside EXIF is a whole JPEG in an APP1 segment: skipped, not counted.
+    assert jpeg_scan_count(corpus.gps_exif_jpeg()) == jpeg_scan_count(corpus.jpeg_bytes())
+
+
+def test_each_stored_pdf_object_is_inspected_once() -> None:
+    reader = PdfReader(
+        io.BytesIO(corpus.pdf_many_ids_for_one_object(ids=500, size=10)), strict=False
+    )
+    assert len(reader.xref[0]) == 504
+    assert len(_object_ids(reader)) == 4
+    # A forbidden object reached through many ids is still found.
+    refused = corpus.handmade_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
+            b"<< /S /JavaScript /JS (app.alert(1)) >>",
+        ]
+    )
+    with pytest.raises(UploadRejected) as info:
+        check_pdf(refused, max_pages=3)
+    assert info.value.details == {"reason": "javascript"}
