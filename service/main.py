@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from service.api import API_PREFIX, api_router
+from service.api import API_PREFIX, AUTH_PATH_PREFIX, JSON_BODY_LIMIT_BYTES, api_router
 from service.auth import jwks_router
 from service.core.config import Settings, get_settings
 from service.core.db import create_pool
@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.pool = None
     app.state.storage = None
     install_error_handlers(app)
-    install_middleware(app, settings)
+    install_middleware(app, settings, json_body_limit=(AUTH_PATH_PREFIX, JSON_BODY_LIMIT_BYTES))
     app.include_router(api_router, prefix=API_PREFIX)
     # Where JWKS clients look first (Supabase serves it under /auth/v1 as well).
     app.include_router(jwks_router("get_jwks"))

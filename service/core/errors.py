@@ -76,7 +76,9 @@ def error_responses(*status_codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 def _code_for_status(status_code: int) -> str:
-    return {404: "not_found", 405: "method_not_allowed"}.get(status_code, f"http_{status_code}")
+    return {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(
+        status_code, f"http_{status_code}"
+    )
 
 
 async def _handle_app_error(_: Request, exc: Exception) -> JSONResponse:

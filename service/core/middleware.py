@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.core.config import Settings
-from service.core.errors import UnhandledErrorMiddleware
+from service.core.errors import UnhandledErrorMiddleware, error_response
 from service.core.logging import REQUEST_ID_HEADER, RequestIdMiddleware
 
 SECURITY_HEADERS = {
@@ -47,12 +47,44 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-def install_middleware(app: FastAPI, settings: Settings) -> None:
-    """Outermost first: request id → security headers → CORS → 500 envelope → routes.
+class DeclaredBodyLimitMiddleware:
+    """413 `body_too_large` for a request under `prefix` whose declared Content-Length is over
+    `max_bytes`, before a byte of it is read. A body streamed without a length is cut off by
+    the routes' own `max_body_size` (FastAPI), whose 413 reaches the same envelope; this
+    covers the declared case, where Starlette would answer in plain text."""
+
+    def __init__(self, app: ASGIApp, *, prefix: str, max_bytes: int) -> None:
+        self.app = app
+        self.prefix = prefix
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(self.prefix):
+            declared = Headers(scope=scope).get("content-length", "")
+            if declared.isascii() and declared.isdigit() and int(declared) > self.max_bytes:
+                response = error_response(
+                    413,
+                    "body_too_large",
+                    f"The request body is over {self.max_bytes // 1024} KB",
+                    {"max_bytes": self.max_bytes},
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def install_middleware(
+    app: FastAPI, settings: Settings, *, json_body_limit: tuple[str, int] | None = None
+) -> None:
+    """Outermost first: request id → security headers → CORS → 500 envelope → body limit →
+    routes.
 
     Starlette wraps the *last added* middleware outermost, hence the reversed add order. Every
     response, including a 500 or a CORS preflight, thereby carries the id and the headers.
     """
+    if json_body_limit is not None:
+        prefix, max_bytes = json_body_limit
+        app.add_middleware(DeclaredBodyLimitMiddleware, prefix=prefix, max_bytes=max_bytes)
     app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(
         CORSMiddleware,

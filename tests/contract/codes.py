@@ -13,7 +13,7 @@ _OPT = re.compile(r"\b(errcode|detail)\s*=\s*'([^']*)'", re.IGNORECASE)
 # `SomeError(413, "file_too_large", ...)` or `error_response(503, "database_unavailable", ...)`.
 _SERVICE = re.compile(r"\(\s*(\d{3}),\s*\"([a-z][a-z0-9_]*)\"")
 # Codes the generic HTTP handler derives from the status (service/core/errors.py).
-HTTP_FALLBACK_CODES = {"not_found": 404, "method_not_allowed": 405}
+HTTP_FALLBACK_CODES = {"not_found": 404, "method_not_allowed": 405, "body_too_large": 413}
 
 
 def sql_codes(migrations: Path = ROOT / "supabase" / "migrations") -> dict[str, set[str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -204,3 +205,31 @@ async def test_malformed_bodies_are_a_422(client: httpx.AsyncClient, raw: bytes)
     assert response.status_code == 422
     assert error_code(response) == "validation_error"
     assert error_code(response) == "validation_error"
+
+
+async def test_an_oversized_body_is_refused_before_parsing(client: httpx.AsyncClient) -> None:
+    padding = "x" * (70 * 1024)
+    response = await client.post(
+        SIGNUP,
+        content=json.dumps({"email": new_email(), "password": PASSWORD, "full_name": padding}),
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 413, response.text
+    assert error_code(response) == "body_too_large"
+
+    # The same body streamed without a declared length is cut off as it arrives.
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(80):
+            yield b"x" * 1024
+
+    streamed = await client.post(
+        SIGNUP, content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert streamed.status_code == 413, streamed.text
+    assert error_code(streamed) == "body_too_large"
+    # A normal body on the same route is unaffected.
+    ok = await client.post(
+        SIGNUP,
+        json={"email": new_email(), "password": PASSWORD, "full_name": "Ana", "role": "local"},
+    )
+    assert ok.status_code == 201, ok.text
