@@ -658,6 +658,52 @@ def test_masking_is_lifted_only_by_an_accepted_booking(conn: psycopg.Connection[
     assert say(conn, trip.traveler, trip.conv, CONTACT)["masked"] is False
 
 
+def test_booking_texts_are_masked_until_unlocked(conn: psycopg.Connection[Any]) -> None:
+    """The request's message and the offer's meeting point and message reach the other side
+    before anything is accepted: masked like chat messages."""
+    trip = new_trip(conn)
+    requested = run(
+        conn,
+        trip.traveler,
+        "select * from public.request_booking(%s, %s, %s, 2, %s)",
+        (trip.conv, day(10), day(11), f"Hi! {CONTACT}"),
+    )[0]
+    assert "example.com" not in requested["message"]
+    assert requested["message"].startswith("Hi! ")
+    offered = run(
+        conn,
+        trip.local,
+        "select * from public.make_offer(%s, 4500, 'EUR', 180,"
+        " p_meeting_point => 'call +351 912 345 678', p_message => %s)",
+        (requested["id"], CONTACT),
+    )[0]
+    assert "912 345" not in offered["meeting_point"]
+    assert "example.com" not in offered["offer_message"]
+    # What the other side reads is what was stored.
+    seen = query(
+        conn,
+        trip.traveler,
+        "select message, meeting_point, offer_message from public.booking_requests where id = %s",
+        (requested["id"],),
+    )
+    assert seen == [
+        {
+            "message": requested["message"],
+            "meeting_point": offered["meeting_point"],
+            "offer_message": offered["offer_message"],
+        }
+    ]
+    # Server-side writers are not masked (the same rule as for messages).
+    conn.execute(
+        "update public.booking_requests set offer_message = %s where id = %s",
+        (CONTACT, requested["id"]),
+    )
+    row = conn.execute(
+        "select offer_message from public.booking_requests where id = %s", (requested["id"],)
+    ).fetchone()
+    assert row == (CONTACT,)
+
+
 def test_accepting_posts_a_system_message(conn: psycopg.Connection[Any]) -> None:
     trip = new_trip(conn)
     bid = request(conn, trip, start=10, length=3, group=2)["id"]
