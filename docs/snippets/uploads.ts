@@ -10,6 +10,29 @@ export interface AvatarUpload {
   width: number;
   height: number;
   bytes: number;
+  thumbnail_path: string; // "<uid>/<uuid>-256.webp", a 256 x 256 square crop
+  thumbnail_url: string;
+}
+
+// The stored `attachment` message, plus what was stored and a signed URL to show it.
+export interface AttachmentMessage {
+  id: string;
+  conversation_id: string;
+  sender_id: string | null;
+  kind: "attachment";
+  body: string | null;
+  attachment_path: string; // in the private `attachments` bucket
+  created_at: string;
+  masked: boolean;
+  attachment: {
+    content_type: "image/webp" | "application/pdf";
+    bytes: number;
+    width: number | null;
+    height: number | null;
+    pages: number | null;
+    url: string; // signed; expires at url_expires_at
+    url_expires_at: string;
+  };
 }
 
 // 201 with the stored avatar; 413 file_too_large, 415 unsupported_media_type,
@@ -21,10 +44,10 @@ export function uploadAvatar(file: File): Promise<AvatarUpload> {
 }
 
 // Posts an `attachment` message into the conversation and returns it.
-export function sendAttachment(conversationId: string, file: File): Promise<Tables<"messages">> {
+export function sendAttachment(conversationId: string, file: File): Promise<AttachmentMessage> {
   const form = new FormData();
   form.append("file", file);
-  return api<Tables<"messages">>(`/api/v1/conversations/${conversationId}/attachments`, {
+  return api<AttachmentMessage>(`/api/v1/conversations/${conversationId}/attachments`, {
     method: "POST",
     body: form,
   });
