@@ -112,7 +112,8 @@ async def read_upload(request: Request, *, max_bytes: int, accepted: str) -> Upl
     body_cap = max_bytes + MULTIPART_OVERHEAD
     declared = request.headers.get("content-length")
     if declared is not None:
-        if not declared.isdigit():
+        # isdigit() alone accepts digits int() refuses ("²", "٣"); HTTP's are ASCII.
+        if not (declared.isascii() and declared.isdigit()):
             raise AppError(400, "bad_request", "Content-Length is not a number")
         if int(declared) > body_cap:
             raise errors.file_too_large(max_bytes)

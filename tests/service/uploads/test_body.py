@@ -72,7 +72,8 @@ async def call(app: FastAPI, path: str, headers: dict[str, str], body: Iterator[
         "raw_path": path.encode(),
         "query_string": b"",
         "root_path": "",
-        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        # Latin-1, as Starlette decodes header bytes (a server passes them through as sent).
+        "headers": [(k.lower().encode(), v.encode("latin-1")) for k, v in headers.items()],
         "client": ("127.0.0.1", 50000),
         "server": ("testserver", 80),
         "state": {},
@@ -131,6 +132,21 @@ async def test_declared_oversize_is_refused_before_reading(
     assert sender.status == 413
     assert sender.consumed == 0
     assert b"5 MB" in sender.response
+
+
+@pytest.mark.parametrize("declared", ["12x", "\u00b2", "1\u00b9"])
+async def test_a_content_length_that_is_not_a_number_is_400(
+    uploads_app: FastAPI, client: httpx.AsyncClient, avatar_headers: dict[str, str], declared: str
+) -> None:
+    # Unicode digits pass str.isdigit() but not int(): a 500 before.
+    sender = await call(
+        uploads_app,
+        "/api/v1/uploads/avatar",
+        {**avatar_headers, "content-length": declared},
+        endless_file(1024),
+    )
+    assert sender.status == 400
+    assert b"bad_request" in sender.response
 
 
 async def test_no_token_is_refused_before_reading(
