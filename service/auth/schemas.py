@@ -9,6 +9,8 @@ from uuid import UUID
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from service.core.text import is_unstorable
+
 UserRole = Literal["traveler", "local"]
 MAX_EMAIL_CHARS = 254
 # Generous bound on what a login/current password field may carry: enough for any password
@@ -34,9 +36,7 @@ def _strip(value: object) -> object:
 
 
 def _printable(value: str) -> str:
-    # Control characters (NUL above all, which Postgres text cannot hold) are never a name,
-    # and a lone surrogate (JSON lets one through as an escape) cannot be stored as UTF-8.
-    if any(ord(ch) < 32 or ord(ch) == 127 or 0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+    if is_unstorable(value):
         raise ValueError("must not contain control characters or lone surrogates")
     return value
 

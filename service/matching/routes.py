@@ -19,6 +19,7 @@ from service.auth.deps import CurrentUser
 from service.core.db import pipelined_read, postgrest_preamble
 from service.core.deps import PoolDep
 from service.core.errors import AppError, error_responses
+from service.core.text import is_unstorable
 from service.matching import cursor as cursors
 from service.matching.schemas import LocalCard, Match, Matched, MatchPage
 
@@ -83,9 +84,8 @@ def to_match(row: Mapping[str, Any], languages: list[str], interests: list[str])
 
 
 def refuse_unprintable(name: str, value: str) -> None:
-    """422 for a control character (NUL above all: Postgres text cannot hold it) or a lone
-    surrogate in a query value; no city, language or interest contains one."""
-    if any(ord(ch) < 32 or ord(ch) == 127 or 0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+    """422 `validation_error` naming the query parameter when its value is unstorable."""
+    if is_unstorable(value):
         raise AppError(
             422,
             "validation_error",
