@@ -141,7 +141,8 @@ class Settings(BaseSettings):
     STORAGE_LOCAL_DIR: str = ".localghost/storage"
     # Empty means `<SUPABASE_URL>/storage/v1/s3`, the project's S3 endpoint.
     STORAGE_S3_ENDPOINT: str = ""
-    STORAGE_S3_REGION: str = "us-east-1"
+    # The project's region (SigV4 signs with it); empty is refused at startup, not at upload.
+    STORAGE_S3_REGION: str = Field(default="us-east-1", min_length=1)
     STORAGE_S3_ACCESS_KEY_ID: SecretStr | None = None
     STORAGE_S3_SECRET_ACCESS_KEY: SecretStr | None = None
     # Where public objects (avatars) are read: `<base>/<bucket>/<path>`. Empty means

@@ -126,3 +126,11 @@ def test_bad_signing_key_is_refused(key: str, reason: str) -> None:
     with pytest.raises(ValidationError, match="JWT_SIGNING_KEY") as caught:
         build(JWT_SIGNING_KEY=raw)
     assert reason in str(caught.value)
+
+
+def test_an_empty_storage_region_is_refused_at_startup() -> None:
+    # A blank deploy prompt would otherwise sign every S3 request for region "" and fail
+    # only when someone uploads.
+    with pytest.raises(ValidationError, match="STORAGE_S3_REGION"):
+        build(STORAGE_S3_REGION="")
+    assert build().STORAGE_S3_REGION == "us-east-1"
